@@ -1,0 +1,1 @@
+"""The pure domain core: business rules with no I/O (no database, network, clock or settings)."""

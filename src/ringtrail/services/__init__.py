@@ -1,0 +1,1 @@
+"""The service layer: use cases shared by the API, the dashboard, the CLI and jobs."""

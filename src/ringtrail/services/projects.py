@@ -1,0 +1,117 @@
+"""Projects: creating a tracked business or site and changing its settings."""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringtrail.domain.phones import InvalidPhoneNumber, is_valid_country, to_e164
+from ringtrail.domain.roles import Role
+from ringtrail.services.accounts import set_membership, slugify
+from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.storage.models import Organization, Project, User
+
+EDITABLE_FIELDS = (
+    "name",
+    "timezone",
+    "currency",
+    "default_country",
+    "allowed_domains",
+    "main_number",
+    "attribution_touch",
+    "grace_minutes",
+    "cooldown_minutes",
+    "unique_call_window_days",
+    "recording_retention_days",
+    "target_call_goal_percent",
+)
+
+
+def _unique_slug(db: Session, organization_id: int, name: str) -> str:
+    base = slugify(name)
+    slug, n = base, 1
+    while db.scalar(
+        select(Project.id).where(Project.organization_id == organization_id, Project.slug == slug)
+    ):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise project settings; raise InvalidInput naming the field."""
+    out = dict(values)
+    if "timezone" in out:
+        try:
+            zoneinfo.ZoneInfo(out["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInput("timezone", "not an IANA time zone") from exc
+    if "default_country" in out:
+        country = str(out["default_country"]).upper()
+        if not is_valid_country(country):
+            raise InvalidInput("default_country", "not an ISO 3166 country code")
+        out["default_country"] = country
+    if "currency" in out:
+        out["currency"] = str(out["currency"]).upper()
+    if out.get("main_number"):
+        try:
+            out["main_number"] = to_e164(out["main_number"], out.get("default_country"))
+        except InvalidPhoneNumber as exc:
+            raise InvalidInput("main_number", str(exc)) from exc
+    if "allowed_domains" in out:
+        out["allowed_domains"] = sorted({d.strip().lower() for d in out["allowed_domains"]})
+    return out
+
+
+def create_project(
+    db: Session,
+    organization: Organization,
+    name: str,
+    *,
+    owner: User | None = None,
+    **fields: Any,
+) -> Project:
+    """A new project in `organization`; `owner`, when given, becomes its owner."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown project setting")
+    values = validate_project_fields({"name": name, **fields})
+    project = Project(
+        organization_id=organization.id,
+        slug=_unique_slug(db, organization.id, name),
+        public_key=secrets.token_urlsafe(16),
+        webhook_secret=secrets.token_urlsafe(32),
+        **values,
+    )
+    db.add(project)
+    db.flush()
+    if owner is not None:
+        set_membership(db, owner, project, Role.OWNER)
+    return project
+
+
+def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Project:
+    """Apply validated setting changes to `project`."""
+    values = validate_project_fields(
+        {"default_country": project.default_country, **changes}
+        if "main_number" in changes
+        else changes
+    )
+    for key, value in values.items():
+        if key not in EDITABLE_FIELDS:
+            raise InvalidInput(key, "unknown project setting")
+        setattr(project, key, value)
+    db.flush()
+    return project
+
+
+def get_project(db: Session, project_id: int) -> Project:
+    """The project, or NotFound."""
+    project = db.get(Project, project_id)
+    if project is None:
+        raise NotFound("no such project")
+    return project

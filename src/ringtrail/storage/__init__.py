@@ -1,0 +1,1 @@
+"""Storage adapter: SQLAlchemy models, engine and session handling, Alembic migrations."""

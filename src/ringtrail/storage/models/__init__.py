@@ -1,0 +1,44 @@
+"""Every table, importable from one place (Alembic and tests read `Base.metadata` here)."""
+
+from ringtrail.storage.models.accounts import ApiKey, Membership, Organization, Project, User
+from ringtrail.storage.models.base import Base
+from ringtrail.storage.models.calls import (
+    Call,
+    CallComment,
+    CallEvent,
+    CallScore,
+    CallTag,
+    Lead,
+    Recording,
+    Tag,
+)
+from ringtrail.storage.models.deliveries import OutboundDelivery
+from ringtrail.storage.models.money import AdCost, Deal
+from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
+from ringtrail.storage.models.visits import Visit, Visitor
+
+__all__ = [
+    "AdCost",
+    "ApiKey",
+    "Base",
+    "Call",
+    "CallComment",
+    "CallEvent",
+    "CallScore",
+    "CallTag",
+    "Deal",
+    "Lead",
+    "Membership",
+    "NumberLease",
+    "Organization",
+    "OutboundDelivery",
+    "Pool",
+    "Project",
+    "Recording",
+    "SourceRule",
+    "Tag",
+    "TrackingNumber",
+    "User",
+    "Visit",
+    "Visitor",
+]

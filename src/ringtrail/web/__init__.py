@@ -1,0 +1,1 @@
+"""Web entrypoint: the ASGI app serving the REST API, the dashboard and health checks."""

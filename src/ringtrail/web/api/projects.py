@@ -1,0 +1,108 @@
+"""/api/v1/projects: list, create, read, change and delete projects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import Field
+from sqlalchemy import select
+
+from ringtrail.domain.roles import Permission
+from ringtrail.services.projects import create_project, update_project
+from ringtrail.storage.models import Organization, Project
+from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.schemas import Output, StrictInput
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+
+
+class ProjectSettings(StrictInput):
+    """Settings shared by create and update."""
+
+    timezone: str | None = Field(default=None, examples=["Europe/Kyiv"])
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$", examples=["UAH"])
+    default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", examples=["UA"])
+    allowed_domains: list[Annotated[str, Field(max_length=253)]] | None = None
+    main_number: str | None = Field(default=None, max_length=40)
+    attribution_touch: Literal["first", "last"] | None = None
+    grace_minutes: Minutes | None = None
+    cooldown_minutes: Minutes | None = None
+    unique_call_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    recording_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    target_call_goal_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class ProjectCreate(ProjectSettings):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ProjectUpdate(ProjectSettings):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ProjectOut(Output):
+    id: int
+    organization_id: int
+    name: str
+    slug: str
+    public_key: str
+    timezone: str
+    currency: str
+    default_country: str
+    allowed_domains: list[str]
+    main_number: str | None
+    attribution_touch: str
+    grace_minutes: int
+    cooldown_minutes: int
+    unique_call_window_days: int
+    recording_retention_days: int
+    target_call_goal_percent: int
+    created_at: datetime
+
+
+@router.get("", response_model=list[ProjectOut])
+def list_projects(db: DbSession, principal: Principal) -> list[Project]:
+    """Projects the key reaches."""
+    query = select(Project).where(Project.organization_id == principal.organization_id)
+    if principal.project_id is not None:
+        query = query.where(Project.id == principal.project_id)
+    return list(db.scalars(query.order_by(Project.id)))
+
+
+@router.post("", response_model=ProjectOut, status_code=status.HTTP_201_CREATED)
+def create(body: ProjectCreate, db: DbSession, principal: Principal) -> Project:
+    """Create a project; needs an organisation-wide key with the admin or owner role."""
+    if principal.project_id is not None or not principal.may(Permission.MANAGE_PROJECT):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "creating projects needs an organisation-wide admin or owner key",
+        )
+    organization = db.get(Organization, principal.organization_id)
+    assert organization is not None  # the key's foreign key guarantees it
+    fields = body.model_dump(exclude_none=True, exclude={"name"})
+    return create_project(db, organization, body.name, **fields)
+
+
+@router.get("/{project_id}", response_model=ProjectOut)
+def read(project_id: int, db: DbSession, principal: Principal) -> Project:
+    """One project."""
+    return load_project(db, principal, project_id, Permission.VIEW_REPORTS)
+
+
+@router.patch("/{project_id}", response_model=ProjectOut)
+def update(project_id: int, body: ProjectUpdate, db: DbSession, principal: Principal) -> Project:
+    """Change a project's settings."""
+    project = load_project(db, principal, project_id, Permission.MANAGE_PROJECT)
+    return update_project(db, project, body.model_dump(exclude_unset=True, exclude_none=True))
+
+
+@router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(project_id: int, db: DbSession, principal: Principal) -> Response:
+    """Delete a project and everything in it (owner only)."""
+    project = load_project(db, principal, project_id, Permission.DELETE_PROJECT)
+    db.delete(project)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,41 @@
+"""The ASGI application factory: wires routers, middleware and error handling to a Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ringtrail import __version__
+from ringtrail.runtime import Runtime, bootstrap
+from ringtrail.settings import Settings, get_settings
+from ringtrail.web import health
+from ringtrail.web.api.router import api_router
+from ringtrail.web.dashboard.setup import install_dashboard
+from ringtrail.web.errors import install_error_handlers
+
+
+def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app around `runtime` (or one bootstrapped from settings)."""
+    runtime = runtime or bootstrap(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="Ringtrail API",
+        version=__version__,
+        description="Call tracking and marketing analytics. Authenticate with "
+        "`Authorization: Bearer <api key>`.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    app.include_router(health.router)
+    app.include_router(api_router, prefix="/api/v1")
+    install_dashboard(app, runtime)
+    return app

@@ -1,0 +1,1 @@
+"""Dashboard: server-rendered pages for people (login, projects, reports later)."""

@@ -1,0 +1,56 @@
+"""Maps service-layer errors to HTTP answers with a reason (never a bare 500)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from ringtrail.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from ringtrail.storage.db import DatabaseUnavailable
+
+
+def _detail(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, InvalidInput):
+        return JSONResponse(
+            {
+                "detail": [
+                    {"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}
+                ]
+            },
+            status_code=422,
+        )
+    if isinstance(exc, NotFound):
+        return _detail(404, str(exc) or "not found")
+    if isinstance(exc, PermissionDenied):
+        return _detail(403, str(exc) or "forbidden")
+    if isinstance(exc, Conflict):
+        return _detail(409, str(exc))
+    return _detail(400, str(exc))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    reason = getattr(exc, "orig", None) or exc
+    first_line = (str(reason).strip().splitlines() or [type(exc).__name__])[0]
+    return JSONResponse(
+        {"detail": f"database unavailable: {first_line}"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mappings on `app`."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
