@@ -49,9 +49,7 @@ class SecretFileSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     """Every setting Ringtrail reads. Documented one by one in docs/deployment.md."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="ignore", validate_default=True
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str = ""

@@ -1,4 +1,4 @@
-"""GET /healthz answers 200 when every configured service answers and 503 naming the one that does not."""
+"""GET /healthz: 200 when every configured service answers, 503 naming the one that does not."""
 
 from __future__ import annotations
 

@@ -100,9 +100,7 @@ def get_or_create_organization(db: Session, name: str) -> Organization:
 def set_membership(db: Session, user: User, project: Project, role: Role) -> Membership:
     """Give `user` `role` in `project` (replacing any earlier role)."""
     membership = db.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.project_id == project.id
-        )
+        select(Membership).where(Membership.user_id == user.id, Membership.project_id == project.id)
     )
     if membership is None:
         membership = Membership(user_id=user.id, project_id=project.id, role=role.value)

@@ -14,6 +14,7 @@ from ringtrail.web import health
 from ringtrail.web.api.router import api_router
 from ringtrail.web.dashboard.setup import install_dashboard
 from ringtrail.web.errors import install_error_handlers
+from ringtrail.web.tracking.router import tracking_router
 
 
 def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> FastAPI:
@@ -37,5 +38,6 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
 
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(tracking_router)
     install_dashboard(app, runtime)
     return app

@@ -23,11 +23,7 @@ def _detail(status: int, message: str) -> JSONResponse:
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         return JSONResponse(
-            {
-                "detail": [
-                    {"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}
-                ]
-            },
+            {"detail": [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]},
             status_code=422,
         )
     if isinstance(exc, NotFound):

@@ -89,12 +89,16 @@ def test_bad_timezone_and_country_are_422(client: TestClient, world: World) -> N
     auth = world.ours.org_auth
     tz = client.post("/api/v1/projects", headers=auth, json={"name": "X", "timezone": "Mars/Base"})
     assert tz.json()["detail"][0]["loc"] == ["body", "timezone"]
-    country = client.post("/api/v1/projects", headers=auth, json={"name": "X", "default_country": "QQ"})
+    country = client.post(
+        "/api/v1/projects", headers=auth, json={"name": "X", "default_country": "QQ"}
+    )
     assert country.json()["detail"][0]["loc"] == ["body", "default_country"]
 
 
 def test_owner_deletes_a_project(client: TestClient, world: World) -> None:
     pid = world.ours.project.id
-    assert client.delete(f"/api/v1/projects/{pid}", headers=world.ours.project_auth).status_code == 403
+    assert (
+        client.delete(f"/api/v1/projects/{pid}", headers=world.ours.project_auth).status_code == 403
+    )
     assert client.delete(f"/api/v1/projects/{pid}", headers=world.ours.org_auth).status_code == 204
     assert client.get(f"/api/v1/projects/{pid}", headers=world.ours.org_auth).status_code == 404

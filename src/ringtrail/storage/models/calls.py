@@ -126,9 +126,7 @@ class Lead(IdMixin, CreatedMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (Index("ix_leads_project_created", "project_id", "created_at"),)
 
-    project_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("projects.id", ondelete="CASCADE")
-    )
+    project_id: Mapped[int] = mapped_column(IdType, ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     call_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("calls.id", ondelete="SET NULL"), index=True
@@ -185,9 +183,7 @@ class CallScore(IdMixin, CreatedMixin, Base):
         IdType, ForeignKey("calls.id", ondelete="CASCADE"), index=True
     )
     scored_by: Mapped[str] = mapped_column(String(20))
-    user_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    user_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     label: Mapped[str] = mapped_column(String(40))
     score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(100))
@@ -201,7 +197,5 @@ class CallComment(IdMixin, CreatedMixin, Base):
     call_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("calls.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    user_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)

@@ -43,9 +43,7 @@ class Deal(IdMixin, CreatedMixin, Base):
     call_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("calls.id", ondelete="SET NULL"), index=True
     )
-    lead_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("leads.id", ondelete="SET NULL")
-    )
+    lead_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("leads.id", ondelete="SET NULL"))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="open")
     revenue: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))

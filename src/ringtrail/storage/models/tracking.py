@@ -65,7 +65,7 @@ class TrackingNumber(IdMixin, CreatedMixin, Base):
 
 
 class SourceRule(IdMixin, CreatedMixin, Base):
-    """"When a visit matches these conditions, label it so and show this pool or number."
+    """ "When a visit matches these conditions, label it so and show this pool or number."
 
     Rules are tried by ascending `priority`; the first match wins (docs/tracking.md).
     `conditions` is a list of {"field", "op", "value"} objects, all of which must hold.
@@ -82,9 +82,7 @@ class SourceRule(IdMixin, CreatedMixin, Base):
     source: Mapped[str | None] = mapped_column(String(100))
     medium: Mapped[str | None] = mapped_column(String(100))
     campaign: Mapped[str | None] = mapped_column(String(200))
-    pool_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("pools.id", ondelete="SET NULL")
-    )
+    pool_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("pools.id", ondelete="SET NULL"))
     static_number_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("tracking_numbers.id", ondelete="SET NULL")
     )

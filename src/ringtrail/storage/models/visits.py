@@ -35,9 +35,7 @@ class Visit(IdMixin, Base):
     __tablename__ = "visits"
     __table_args__ = (Index("ix_visits_project_started", "project_id", "started_at"),)
 
-    project_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("projects.id", ondelete="CASCADE")
-    )
+    project_id: Mapped[int] = mapped_column(IdType, ForeignKey("projects.id", ondelete="CASCADE"))
     visitor_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("visitors.id", ondelete="CASCADE"), index=True
     )

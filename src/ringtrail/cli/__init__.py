@@ -1,0 +1,1 @@
+"""Command-line entrypoint: `ringtrail serve`, `migrate`, `user`, `project`, `apikey`, `demo`."""

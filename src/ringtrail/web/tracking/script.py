@@ -1,0 +1,7 @@
+"""GET /t.js: the tracking script, served cacheable."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["tracking"])
