@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringtrail.web.api import projects
+from ringtrail.web.api import api_keys, members, numbers, pool_health, pools, projects, source_rules
 
 api_router = APIRouter()
 api_router.include_router(projects.router)
+api_router.include_router(numbers.router)
+api_router.include_router(pools.router)
+api_router.include_router(pool_health.router)
+api_router.include_router(source_rules.router)
+api_router.include_router(members.router)
+api_router.include_router(api_keys.router)

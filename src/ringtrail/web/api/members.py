@@ -1,0 +1,98 @@
+"""/api/v1/projects/{id}/members: list, add, change the role of and remove project members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from ringtrail.domain.roles import Permission, Role
+from ringtrail.services.members import (
+    Member,
+    add_member,
+    change_member_role,
+    list_members,
+    remove_member,
+)
+from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.fields import Email, ItemId, Password, ProjectId, Text200
+from ringtrail.web.api.schemas import StrictInput
+
+router = APIRouter(prefix="/projects/{project_id}/members", tags=["members"])
+
+
+class MemberCreate(StrictInput):
+    email: Email
+    role: Role
+    name: Text200 = Field(default="", description="Used only when the user is created.")
+    password: Password | None = Field(
+        default=None,
+        description="Required when the e-mail is new; an existing user's password never changes.",
+    )
+
+
+class MemberUpdate(StrictInput):
+    role: Role
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    joined_at: datetime
+
+
+def _out(member: Member) -> MemberOut:
+    return MemberOut(
+        user_id=member.user_id,
+        email=member.email,
+        name=member.name,
+        role=member.role,
+        is_active=member.is_active,
+        joined_at=member.joined_at,
+    )
+
+
+@router.get("", response_model=list[MemberOut])
+def list_(project_id: ProjectId, db: DbSession, principal: Principal) -> list[MemberOut]:
+    """The project's members and their roles."""
+    project = load_project(db, principal, project_id, Permission.VIEW_REPORTS)
+    return [_out(member) for member in list_members(db, project)]
+
+
+@router.post("", response_model=MemberOut, status_code=status.HTTP_201_CREATED)
+def create(
+    project_id: ProjectId, body: MemberCreate, db: DbSession, principal: Principal
+) -> MemberOut:
+    """Add a member, creating the user when the e-mail is new; no role above the caller's."""
+    project = load_project(db, principal, project_id, Permission.MANAGE_MEMBERS)
+    member = add_member(
+        db,
+        project,
+        principal.role,
+        email=body.email,
+        role=body.role,
+        name=body.name,
+        password=body.password,
+    )
+    return _out(member)
+
+
+@router.patch("/{user_id}", response_model=MemberOut)
+def update(
+    project_id: ProjectId, user_id: ItemId, body: MemberUpdate, db: DbSession, principal: Principal
+) -> MemberOut:
+    """Change a member's role (the last owner stays an owner)."""
+    project = load_project(db, principal, project_id, Permission.MANAGE_MEMBERS)
+    return _out(change_member_role(db, project, principal.role, user_id, body.role))
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(project_id: ProjectId, user_id: ItemId, db: DbSession, principal: Principal) -> Response:
+    """Remove a member from the project (the user account stays; the last owner cannot go)."""
+    project = load_project(db, principal, project_id, Permission.MANAGE_MEMBERS)
+    remove_member(db, project, principal.role, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

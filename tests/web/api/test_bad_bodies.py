@@ -1,0 +1,52 @@
+"""No body, however malformed, makes a tracking, member or key endpoint answer with a 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import World
+
+ODD_VALUES: list[Any] = [None, True, -1, 0, 2**64, 1.5, "", "x" * 5000, "a\x00b", [], {}, "😀"]
+PROJECT = "/api/v1/projects/{project_id}"
+
+
+def body_fields(openapi: dict[str, Any], path: str, method: str) -> list[str]:
+    """The top-level fields of an operation's JSON body, read from the OpenAPI document."""
+    content = openapi["paths"][path][method]["requestBody"]["content"]
+    name = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    return list(openapi["components"]["schemas"][name]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("resource", "item", "valid"),
+    [
+        ("numbers", "number_id", {"number": "044 123 45 67"}),
+        ("pools", "pool_id", {"name": "Ads", "numbers": ["044 123 45 61"]}),
+        ("source-rules", "rule_id", {"name": "r", "source": "s"}),
+        ("members", "user_id", {"email": "a@b.io", "role": "viewer", "password": "x" * 9}),
+        ("api-keys", None, {"name": "k", "role": "viewer"}),
+    ],
+)
+def test_odd_values_in_any_field_are_never_a_server_error(
+    client: TestClient, world: World, resource: str, item: str | None, valid: dict[str, Any]
+) -> None:
+    openapi = client.get("/openapi.json").json()
+    auth = world.ours.project_auth
+    url = f"/api/v1/projects/{world.ours.project.id}/{resource}"
+    created = client.post(url, headers=auth, json=valid)
+    assert created.status_code == 201, created.text
+    calls = [("post", f"{PROJECT}/{resource}", url, valid)]
+    if item is not None:
+        item_id = created.json().get("id") or created.json()["user_id"]
+        calls.append(("patch", f"{PROJECT}/{resource}/{{{item}}}", f"{url}/{item_id}", {}))
+    for method, template, target, base in calls:
+        for field in body_fields(openapi, template, method):
+            for value in ODD_VALUES:
+                response = client.request(method, target, headers=auth, json={**base, field: value})
+                assert response.status_code < 500, (method, field, value, response.text)
+        odd_bodies: list[Any] = [[], "text", 7, None]
+        for body in odd_bodies:
+            assert client.request(method, target, headers=auth, json=body).status_code == 422
