@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from ringtrail.runtime import Runtime
+from ringtrail.web.dashboard import auth, language, pages
+from ringtrail.web.dashboard.security import SecurityHeaders
+from ringtrail.web.dashboard.sessions import install_sessions
+from ringtrail.web.dashboard.state import Dashboard
+from ringtrail.web.dashboard.templating import STATIC_ROUTE
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     """Add the dashboard's middleware and routes to `app`."""
+    app.state.dashboard = Dashboard.build(runtime.settings)
+    install_sessions(app, runtime.settings)
+    app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC_DIR)), name=STATIC_ROUTE)
+    for module in (auth, pages, language):
+        app.include_router(module.router)

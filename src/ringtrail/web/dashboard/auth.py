@@ -1,0 +1,94 @@
+"""Signing in and out: the login form, its throttle, and the session it starts or ends."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+
+from ringtrail.services.accounts import authenticate
+from ringtrail.web.dashboard.csrf import new_token
+from ringtrail.web.dashboard.identity import CurrentUser, DbSession
+from ringtrail.web.dashboard.redirects import safe_next_path, see_other
+from ringtrail.web.dashboard.routing import dashboard_router
+from ringtrail.web.dashboard.sessions import end_session, start_session
+from ringtrail.web.dashboard.state import dashboard_of
+
+router = dashboard_router()
+
+
+def _login_page(
+    request: Request,
+    next_path: str,
+    *,
+    email: str = "",
+    error: str | None = None,
+    retry_after: timedelta | None = None,
+    status_code: int = 200,
+) -> Response:
+    seconds = math.ceil(retry_after.total_seconds()) if retry_after else 0
+    return dashboard_of(request).templates.render(
+        request,
+        "login.html",
+        {
+            "next_path": next_path,
+            "email": email,
+            "error": error,
+            "retry_minutes": max(1, math.ceil(seconds / 60)),
+        },
+        status_code=status_code,
+        headers={"Retry-After": str(seconds)} if seconds else None,
+    )
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+def login_form(
+    request: Request,
+    user: CurrentUser,
+    next_path: Annotated[str, Query(alias="next")] = "/",
+) -> Response:
+    """The sign-in form; someone already signed in goes straight on."""
+    target = safe_next_path(next_path)
+    if user is not None:
+        return see_other(target)
+    return _login_page(request, target)
+
+
+@router.post("/login")
+def log_in(
+    request: Request,
+    db: DbSession,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "/",
+) -> Response:
+    """Check the credentials; the answer never tells whether the e-mail has an account."""
+    target = safe_next_path(next_path)
+    now = datetime.now(UTC)
+    address = _client_address(request)
+    throttle = dashboard_of(request).throttle
+    wait = throttle.retry_after(email, address, now)
+    if wait is not None:
+        return _login_page(
+            request, target, email=email, error="throttled", retry_after=wait, status_code=429
+        )
+    user = authenticate(db, email, password, now) if email and password else None
+    if user is None:
+        throttle.record_failure(email, address, now)
+        return _login_page(request, target, email=email, error="invalid", status_code=400)
+    throttle.record_success(email, address)
+    start_session(request, user.id, new_token())
+    return see_other(target)
+
+
+@router.post("/logout")
+def log_out(request: Request) -> Response:
+    """End the session and show the login form."""
+    end_session(request)
+    return see_other("/login")

@@ -1,0 +1,46 @@
+"""Who is signed in: the session's user, re-checked against the database on every request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from ringtrail.storage.models import User
+from ringtrail.web.dashboard.errors import LoginRequired
+from ringtrail.web.dashboard.redirects import current_path
+from ringtrail.web.dashboard.sessions import end_session, session_user_id
+from ringtrail.web.deps import get_db
+
+DbSession = Annotated[Session, Depends(get_db)]
+_STATE_KEY = "dashboard_user"
+
+
+def current_user(request: Request, db: DbSession) -> User | None:
+    """The signed-in user, or None; a deleted or deactivated user's session is ended here."""
+    user_id = session_user_id(request)
+    user = db.get(User, user_id) if user_id is not None else None
+    if user is not None and not user.is_active:
+        user = None
+    if user is None and user_id is not None:
+        end_session(request)
+    setattr(request.state, _STATE_KEY, user)
+    return user
+
+
+def require_user(request: Request, user: Annotated[User | None, Depends(current_user)]) -> User:
+    """The signed-in user; anyone else is sent to the login form and brought back after."""
+    if user is None:
+        raise LoginRequired(current_path(request))
+    return user
+
+
+def signed_in_user(request: Request) -> User | None:
+    """The user `current_user` found for this request (None before it ran, or when signed out)."""
+    user = getattr(request.state, _STATE_KEY, None)
+    return user if isinstance(user, User) else None
+
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+RequiredUser = Annotated[User, Depends(require_user)]
