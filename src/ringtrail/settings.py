@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str = ""
     redis_url: str = ""
+    lease_backend: Literal["auto", "sql", "redis"] = "auto"
+    redis_key_prefix: str = "ringtrail"
     secret_key: str = ""
     public_url: str = ""
     host: str = "127.0.0.1"

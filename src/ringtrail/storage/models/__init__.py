@@ -14,6 +14,7 @@ from ringtrail.storage.models.calls import (
 )
 from ringtrail.storage.models.deliveries import OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
+from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
 from ringtrail.storage.models.visits import Visit, Visitor
 
@@ -33,6 +34,8 @@ __all__ = [
     "Organization",
     "OutboundDelivery",
     "Pool",
+    "PoolOverflow",
+    "PoolSlot",
     "Project",
     "Recording",
     "SourceRule",

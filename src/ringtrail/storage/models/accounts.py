@@ -37,6 +37,8 @@ class Project(IdMixin, CreatedMixin, Base):
     default_country: Mapped[str] = mapped_column(String(2), default="US")
     allowed_domains: Mapped[list[str]] = mapped_column(default=list)
     main_number: Mapped[str | None] = mapped_column(String(20))
+    replace_numbers: Mapped[list[str]] = mapped_column(default=list)
+    swap_selectors: Mapped[list[str]] = mapped_column(default=list)
     attribution_touch: Mapped[str] = mapped_column(String(10), default="last")
     grace_minutes: Mapped[int] = mapped_column(Integer, default=15)
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=30)

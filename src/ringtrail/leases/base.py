@@ -1,0 +1,101 @@
+"""The lease backend interface: acquire, heartbeat, expire, census; what every backend returns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ringtrail.domain.pools import DefaultNumber, PoolCensus, PoolTimings
+
+MAX_ATTEMPTS = 5
+"""How often a backend retries a lease after a conflict before answering with the default."""
+
+
+@dataclass(frozen=True)
+class PoolRef:
+    """A pool as leasing needs it: whose it is, its hold times and its default number."""
+
+    project_id: int
+    pool_id: int
+    timings: PoolTimings
+    default: DefaultNumber | None = None
+
+
+@dataclass(frozen=True)
+class LeaseOutcome:
+    """The number a visitor sees after a lease request.
+
+    On an overflow `number_id`/`e164` are the pool's default number (None when the pool has
+    none) and `lease_id`/`hold_until` are None. `reused_existing` means the visitor's own live
+    hold was found and extended: the same number, no new lease row.
+    """
+
+    number_id: int | None
+    e164: str | None
+    overflow: bool
+    lease_id: int | None
+    hold_until: datetime | None
+    reused_existing: bool
+
+    @classmethod
+    def overflow_to(cls, pool: PoolRef) -> LeaseOutcome:
+        """The answer when nothing is free: the pool's default number."""
+        default = pool.default
+        return cls(
+            number_id=default.number_id if default else None,
+            e164=default.e164 if default else None,
+            overflow=True,
+            lease_id=None,
+            hold_until=None,
+            reused_existing=False,
+        )
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A live hold after a heartbeat extended it."""
+
+    number_id: int
+    lease_id: int | None
+    hold_until: datetime
+
+
+class LeaseBackend(ABC):
+    """Hands out a pool's numbers atomically and writes every hold to `number_leases`.
+
+    Implementations must never give one number to two live holders, never answer with
+    nothing (a conflict retries, then falls back to the default number), and record an
+    overflow each time a visitor is shown the default number.
+    """
+
+    name: str
+
+    @abstractmethod
+    def acquire(
+        self,
+        pool: PoolRef,
+        visitor_id: int,
+        visit_id: int | None,
+        snapshot: Mapping[str, Any],
+        now: datetime,
+    ) -> LeaseOutcome:
+        """The visitor's live hold (extended), else a free number now held, else an overflow."""
+
+    @abstractmethod
+    def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:
+        """Extend the visitor's live hold to now + grace; None when they hold nothing."""
+
+    @abstractmethod
+    def expire(self, now: datetime) -> int:
+        """Release every hold that ended before `now`; returns how many lease rows it closed."""
+
+    @abstractmethod
+    def census(self, pool: PoolRef, now: datetime) -> PoolCensus:
+        """How many of the pool's numbers are held, cooling and available at `now`."""
+
+    @abstractmethod
+    def reload_pool(self, pool: PoolRef, now: datetime) -> None:
+        """Pick up numbers added to, moved out of or removed from the pool."""

@@ -1,0 +1,550 @@
+"""Starting a visit and keeping its number: the tracking script's two calls, as named steps.
+
+A visit start passes `check_sizes`, `find_project`, `check_origin`, `throttle_address`,
+`identify_visitor`, `throttle_visitor`, `classify`, `record_visit` and `assign_number`; a
+step that refuses raises VisitRefused with a typed reason and no number is taken. The trace
+of the steps is stored on the visit: it is the "why this source, why this number".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ringtrail.domain.analytics_ids import AnalyticsIds, extract_analytics_ids
+from ringtrail.domain.bots import describe_device, is_bot
+from ringtrail.domain.cookie_domain import registrable_domain
+from ringtrail.domain.source_rules import Decision, apply_rules, choose_touch
+from ringtrail.domain.sources import Classification, VisitFacts, classify_visit
+from ringtrail.leases.base import LeaseBackend
+from ringtrail.leases.history import begin_write
+from ringtrail.services.rate_limits import RateLimiter
+from ringtrail.services.tracking_config import (
+    TrackingConfig,
+    TrackingConfigCache,
+    load_tracking_config,
+)
+from ringtrail.services.visit_tokens import BadToken, TokenSigner, VisitClaim
+from ringtrail.storage.models import Visit, Visitor
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30
+SESSION_TIMEOUT = timedelta(minutes=30)
+MAX_URL_LENGTH = 4096
+MAX_COOKIES = 50
+MAX_COOKIE_LENGTH = 1024
+VISIT_STARTS_PER_ADDRESS = 30
+VISIT_STARTS_PER_VISITOR = 10
+HEARTBEATS_PER_ADDRESS = 120
+RATE_WINDOW = timedelta(minutes=1)
+EXPIRY_SWEEP_SECONDS = 60.0
+
+_visits = cast(Table, Visit.__table__)
+
+
+class Reason(StrEnum):
+    """Why a tracking call was refused; each maps to one HTTP status in the web layer."""
+
+    TOO_LARGE = "too_large"
+    UNKNOWN_PROJECT = "unknown_project"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    FORGED_TOKEN = "forged_token"  # noqa: S105 (a reason code, not a secret)
+    RATE_LIMITED = "rate_limited"
+    NO_HOLD = "no_hold"
+    HOLD_GONE = "hold_gone"
+
+
+class VisitRefused(Exception):
+    """A step refused the call; nothing was recorded and no number was taken."""
+
+    def __init__(self, reason: Reason, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class VisitStart:
+    """A visit start as the script sends it, plus what the server saw of the request."""
+
+    key: str
+    visitor_token: str | None
+    url: str
+    referrer: str
+    cookies: Mapping[str, str]
+    visible: bool
+    user_agent: str
+    client_address: str
+    origin: str | None
+
+
+@dataclass(frozen=True)
+class SwappedNumber:
+    """One of the page's original numbers and the number this visitor must see instead."""
+
+    original: str
+    number: str
+    kind: str  # "pool", "static" or "default"
+
+
+@dataclass(frozen=True)
+class VisitStarted:
+    """The answer to a visit start."""
+
+    visitor_token: str
+    visit_token: str
+    cookie_domain: str | None
+    heartbeat_seconds: int
+    numbers: tuple[SwappedNumber, ...]
+    selectors: tuple[str, ...]
+
+
+@dataclass
+class _Context:
+    """What the steps of one visit start know so far."""
+
+    request: VisitStart
+    now: datetime
+    config: TrackingConfig | None = None
+    public_id: str = ""
+    returning: bool = False
+    bot: bool = False
+    classification: Classification | None = None
+    decision: Decision | None = None
+    analytics: AnalyticsIds | None = None
+    visitor_id: int = 0
+    visit_id: int = 0
+    shown: tuple[str, str] | None = None  # (e164, kind)
+    pool_id: int | None = None
+    trace: list[str] = field(default_factory=list)
+
+    @property
+    def project(self) -> TrackingConfig:
+        assert self.config is not None
+        return self.config
+
+
+Step = Callable[["TrackingService", _Context], None]
+
+
+class TrackingService:
+    """The use cases behind /t/v1: start a visit, extend its hold. Thread-safe."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        backend: LeaseBackend,
+        signer: TokenSigner,
+        limiter: RateLimiter,
+        *,
+        address_salt: str,
+        config_cache: TrackingConfigCache | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.backend = backend
+        self.signer = signer
+        self.limiter = limiter
+        self.configs = config_cache or TrackingConfigCache()
+        self._address_key = hashlib.sha256(f"ringtrail.address.{address_salt}".encode()).digest()
+        self._last_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    # --- use cases ------------------------------------------------------------------------
+
+    def start_visit(self, request: VisitStart, now: datetime) -> VisitStarted:
+        """Run the visit-start steps; raises VisitRefused when one refuses."""
+        context = _Context(request=request, now=now)
+        for step in VISIT_STEPS:
+            step(self, context)
+        self._sweep_expired(now)
+        return self._answer(context)
+
+    def heartbeat(
+        self,
+        key: str,
+        visitor_token: str | None,
+        visit_token: str,
+        origin: str | None,
+        client_address: str,
+        now: datetime,
+    ) -> datetime:
+        """Extend the visit's hold; returns its new end. Raises VisitRefused."""
+        config = self._config(key)
+        self._check_origin(config, origin)
+        self._throttle(f"hb:{self._address_hash(client_address)}", HEARTBEATS_PER_ADDRESS, now)
+        try:
+            if visitor_token:
+                self.signer.read_visitor_token(visitor_token)
+            claim = self.signer.read_visit_token(visit_token)
+        except BadToken as exc:
+            raise VisitRefused(Reason.FORGED_TOKEN, str(exc)) from exc
+        if claim.project_id != config.project_id:
+            raise VisitRefused(Reason.FORGED_TOKEN, "visit token belongs to another project")
+        if claim.pool_id is None:
+            raise VisitRefused(Reason.NO_HOLD, "this visit shows no pool number")
+        pool = config.pools.get(claim.pool_id)
+        if pool is None:
+            raise VisitRefused(Reason.HOLD_GONE, "the pool is no longer active")
+        beat = self.backend.heartbeat(pool, claim.visitor_id, now)
+        if beat is None:
+            raise VisitRefused(Reason.HOLD_GONE, "the hold has ended; start a new visit")
+        return beat.hold_until
+
+    def allowed_origin(self, key: str, origin: str | None) -> str | None:
+        """`origin` if the project may be called from it (for CORS headers), else None."""
+        if not origin:
+            return None
+        config = self.configs.get(key, self._load_config)
+        if config is None or not config.allows_host(urlsplit(origin).hostname):
+            return None
+        return origin
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def check_sizes(self, context: _Context) -> None:
+        """Refuse URLs, referrers and cookie sets too big to be a real page's."""
+        request = context.request
+        for name, value in (("url", request.url), ("referrer", request.referrer)):
+            if len(value) > MAX_URL_LENGTH:
+                raise VisitRefused(
+                    Reason.TOO_LARGE, f"{name} is longer than {MAX_URL_LENGTH} characters"
+                )
+        if len(request.cookies) > MAX_COOKIES or any(
+            len(k) + len(v) > MAX_COOKIE_LENGTH for k, v in request.cookies.items()
+        ):
+            raise VisitRefused(Reason.TOO_LARGE, "too many or too long cookies")
+
+    def find_project(self, context: _Context) -> None:
+        """The project the public key names."""
+        context.config = self._config(context.request.key)
+
+    def check_origin(self, context: _Context) -> None:
+        """Only pages on the project's allowed domains may start visits."""
+        self._check_origin(context.project, context.request.origin)
+
+    def throttle_address(self, context: _Context) -> None:
+        """At most VISIT_STARTS_PER_ADDRESS starts a minute from one address."""
+        address = self._address_hash(context.request.client_address)
+        self._throttle(f"visit:ip:{address}", VISIT_STARTS_PER_ADDRESS, context.now)
+
+    def identify_visitor(self, context: _Context) -> None:
+        """The visitor's public id from a genuine token, or a new one."""
+        token = context.request.visitor_token
+        if not token:
+            context.public_id = self.signer.new_visitor_id()
+            context.trace.append("visitor: new")
+            return
+        try:
+            context.public_id = self.signer.read_visitor_token(token)
+        except BadToken as exc:
+            raise VisitRefused(Reason.FORGED_TOKEN, str(exc)) from exc
+        context.returning = True
+        context.trace.append("visitor: returning")
+
+    def throttle_visitor(self, context: _Context) -> None:
+        """At most VISIT_STARTS_PER_VISITOR starts a minute for one visitor."""
+        key = f"visit:visitor:{context.project.project_id}:{context.public_id}"
+        self._throttle(key, VISIT_STARTS_PER_VISITOR, context.now)
+
+    def classify(self, context: _Context) -> None:
+        """Bot check, source, rule decision and analytics ids of this page view."""
+        request = context.request
+        context.bot = is_bot(request.user_agent)
+        hosts = frozenset(context.project.allowed_domains)
+        classification = classify_visit(VisitFacts(request.url, request.referrer, hosts))
+        context.classification = classification
+        context.decision = apply_rules(classification, context.project.rules)
+        context.analytics = extract_analytics_ids(
+            dict(request.cookies),
+            click_ids=dict(classification.click_ids),
+            now_ms=int(context.now.timestamp() * 1000),
+        )
+        if context.bot:
+            context.trace.append("bot: user agent is a crawler; no pool number is taken")
+
+    def record_visit(self, context: _Context) -> None:
+        """Store the visitor and the visit (or continue the visit in progress)."""
+        with self.sessions() as session:
+            begin_write(session)
+            visitor = None
+            if context.returning:  # a new random id cannot be in the table yet
+                visitor = session.scalar(
+                    select(Visitor).where(
+                        Visitor.project_id == context.project.project_id,
+                        Visitor.public_id == context.public_id,
+                    )
+                )
+            previous: Visit | None = None
+            if visitor is None:
+                visitor = Visitor(
+                    project_id=context.project.project_id,
+                    public_id=context.public_id,
+                    first_seen_at=context.now,
+                    last_seen_at=context.now,
+                )
+                session.add(visitor)
+                session.flush()
+            else:
+                visitor.last_seen_at = context.now
+                previous = session.scalar(
+                    select(Visit)
+                    .where(Visit.visitor_id == visitor.id)
+                    .order_by(Visit.started_at.desc(), Visit.id.desc())
+                    .limit(1)
+                )
+            context.visitor_id = visitor.id
+            prior = _decision_from_json(previous.extra.get("decision")) if previous else None
+            if previous is not None and prior is not None and self._continues(previous, context):
+                previous.last_seen_at = context.now
+                context.visit_id = previous.id
+                context.decision = prior
+                context.trace.append(f"visit: continues visit {previous.id}")
+            else:
+                assert context.decision is not None
+                context.decision = choose_touch(
+                    prior, context.decision, context.project.attribution_touch
+                )
+                visit = self._new_visit(context, visitor.id)
+                session.add(visit)
+                session.flush()
+                context.visit_id = visit.id
+                if visitor.first_visit_id is None:
+                    visitor.first_visit_id = visit.id
+            session.commit()
+
+    def assign_number(self, context: _Context) -> None:
+        """The number this visitor sees: a pool hold, a static number, the default, or none."""
+        decision = context.decision
+        assert decision is not None
+        pool = context.project.pools.get(decision.pool_id) if decision.pool_id else None
+        if pool is not None:
+            context.pool_id = pool.pool_id
+            if context.bot:
+                if pool.default is not None:
+                    context.shown = (pool.default.e164, "default")
+                return
+            try:
+                outcome = self.backend.acquire(
+                    pool, context.visitor_id, context.visit_id, self._snapshot(context), context.now
+                )
+            except Exception:
+                log.exception("lease failed on pool %s; showing its default", pool.pool_id)
+                if pool.default is not None:
+                    context.shown = (pool.default.e164, "default")
+                return
+            if outcome.e164 is not None:
+                context.shown = (outcome.e164, "default" if outcome.overflow else "pool")
+            return
+        static = context.project.statics.get(decision.static_number_id or 0)
+        if static is not None and not static.offline_only:
+            context.shown = (static.e164, "static")
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _answer(self, context: _Context) -> VisitStarted:
+        claim = VisitClaim(
+            project_id=context.project.project_id,
+            visit_id=context.visit_id,
+            visitor_id=context.visitor_id,
+            pool_id=None if context.bot else context.pool_id,
+        )
+        numbers: tuple[SwappedNumber, ...] = ()
+        if context.shown is not None:
+            e164, kind = context.shown
+            numbers = tuple(SwappedNumber(o, e164, kind) for o in context.project.originals)
+        host = urlsplit(context.request.url).hostname
+        return VisitStarted(
+            visitor_token=self.signer.visitor_token(context.public_id),
+            visit_token=self.signer.visit_token(claim),
+            cookie_domain=registrable_domain(host) if host else None,
+            heartbeat_seconds=HEARTBEAT_SECONDS,
+            numbers=numbers,
+            selectors=context.project.selectors,
+        )
+
+    def _config(self, key: str) -> TrackingConfig:
+        config = self.configs.get(key, self._load_config) if key else None
+        if config is None:
+            raise VisitRefused(Reason.UNKNOWN_PROJECT, "no project has this key")
+        return config
+
+    def _load_config(self, key: str) -> TrackingConfig | None:
+        with self.sessions() as session:
+            return load_tracking_config(session, key)
+
+    @staticmethod
+    def _check_origin(config: TrackingConfig, origin: str | None) -> None:
+        if origin is None:
+            return  # not a browser: nothing to protect with CORS
+        if not config.allows_host(urlsplit(origin).hostname):
+            raise VisitRefused(
+                Reason.ORIGIN_NOT_ALLOWED, "this site is not in the project's allowed domains"
+            )
+
+    def _throttle(self, key: str, limit: int, now: datetime) -> None:
+        retry_after = self.limiter.hit(key, limit, RATE_WINDOW, now)
+        if retry_after is not None:
+            raise VisitRefused(Reason.RATE_LIMITED, "too many requests", retry_after)
+
+    def _address_hash(self, address: str) -> str:
+        return hmac.new(self._address_key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _continues(self, previous: Visit, context: _Context) -> bool:
+        """A page view within SESSION_TIMEOUT that brings no new campaign continues the visit."""
+        if previous.last_seen_at <= context.now - SESSION_TIMEOUT:
+            return False
+        if previous.is_bot != context.bot:
+            return False
+        classification = context.classification
+        assert classification is not None
+        if classification.click_ids or classification.utm:
+            return False
+        referrer = classification.referrer_host
+        return not referrer or context.project.allows_host(referrer)
+
+    def _new_visit(self, context: _Context, visitor_id: int) -> Visit:
+        request, classification, decision = (
+            context.request,
+            context.classification,
+            context.decision,
+        )
+        assert classification is not None and decision is not None
+        analytics = context.analytics
+        device = describe_device(request.user_agent)
+        utm = dict(classification.utm)
+        clicks = dict(classification.click_ids)
+        label = decision.classification
+        session_ids = dict(analytics.ga_session_ids) if analytics else {}
+        values: dict[str, Any] = {
+            "landing_url": request.url,
+            "landing_path": classification.landing_path,
+            "referrer": request.referrer,
+            **{f"utm_{k.removeprefix('utm_')}": v for k, v in utm.items()},
+            **{k: v for k, v in clicks.items() if k in _CLICK_COLUMNS},
+            "source": label.source,
+            "medium": label.medium,
+            "campaign": label.campaign,
+            "keyword": label.keyword,
+            "channel": label.channel,
+            "ga_client_id": analytics.ga_client_id if analytics else None,
+            "ga_session_id": next(iter(sorted(session_ids.values())), None),
+            "ym_uid": analytics.ym_uid if analytics else None,
+            "fbp": analytics.fbp if analytics else None,
+            "fbc": analytics.fbc if analytics else None,
+            "ip_hash": self._address_hash(request.client_address),
+            "user_agent": request.user_agent,
+            "device_type": device.device_type,
+            "browser": device.browser,
+            "os": device.os,
+        }
+        values = {k: _fit(k, v) for k, v in values.items() if k in _visits.c}
+        return Visit(
+            project_id=context.project.project_id,
+            visitor_id=visitor_id,
+            started_at=context.now,
+            last_seen_at=context.now,
+            source_rule_id=decision.rule_id,
+            source_trace=[*context.trace, *decision.trace],
+            is_bot=context.bot,
+            extra={"decision": _decision_to_json(decision), "ga_session_ids": session_ids},
+            **values,
+        )
+
+    def _snapshot(self, context: _Context) -> dict[str, Any]:
+        """What the lease row keeps of the visit: the attribution a later call needs."""
+        decision, analytics = context.decision, context.analytics
+        assert decision is not None
+        label = decision.classification
+        return {
+            "visit_id": context.visit_id,
+            "source": label.source,
+            "medium": label.medium,
+            "campaign": label.campaign,
+            "keyword": label.keyword,
+            "channel": label.channel,
+            "rule_id": decision.rule_id,
+            "landing_page": label.landing_path,
+            "referrer_host": label.referrer_host,
+            "utm": dict(label.utm),
+            "click_ids": dict(label.click_ids),
+            "analytics": _jsonable(asdict(analytics)) if analytics else {},
+        }
+
+    def _sweep_expired(self, now: datetime) -> None:
+        """Write down ended holds about once a minute per process (jobs may do it too)."""
+        clock = time.monotonic()
+        with self._sweep_lock:
+            if clock - self._last_sweep < EXPIRY_SWEEP_SECONDS:
+                return
+            self._last_sweep = clock
+        try:
+            self.backend.expire(now)
+        except Exception:
+            log.exception("expiring ended holds failed; the next sweep retries")
+
+
+VISIT_STEPS: tuple[Step, ...] = (
+    TrackingService.check_sizes,
+    TrackingService.find_project,
+    TrackingService.check_origin,
+    TrackingService.throttle_address,
+    TrackingService.identify_visitor,
+    TrackingService.throttle_visitor,
+    TrackingService.classify,
+    TrackingService.record_visit,
+    TrackingService.assign_number,
+)
+
+_CLICK_COLUMNS = frozenset({"gclid", "gbraid", "wbraid", "yclid", "fbclid", "msclkid", "ttclid"})
+
+
+def _fit(column: str, value: Any) -> Any:
+    """Cut a string to its column's length (PostgreSQL refuses longer ones)."""
+    length = getattr(_visits.c[column].type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        return value[:length]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _decision_to_json(decision: Decision) -> dict[str, Any]:
+    return cast(dict[str, Any], _jsonable(asdict(decision)))
+
+
+def _decision_from_json(data: Any) -> Decision | None:
+    """A decision stored on an earlier visit, or None if it cannot be read back."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        label = dict(data["classification"])
+        label["trace"] = tuple(label.get("trace") or ())
+        return Decision(
+            classification=Classification(**label),
+            rule_id=data.get("rule_id"),
+            pool_id=data.get("pool_id"),
+            static_number_id=data.get("static_number_id"),
+            trace=tuple(data.get("trace") or ()),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,66 @@
+"""Migrations: they run both ways on SQLite and PostgreSQL and build exactly the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from ringtrail.storage import migrate
+from ringtrail.storage.db import make_engine
+from ringtrail.storage.models import Base
+from tests.conftest import (
+    BACKENDS,
+    create_postgres_database,
+    drop_postgres_database,
+    to_sqlalchemy_url,
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An SQLAlchemy URL of a database with no tables yet."""
+    if request.param == "sqlite":
+        yield to_sqlalchemy_url(f"sqlite:///{tmp_path / 'migrations.db'}")
+        return
+    url = create_postgres_database("ringtrail_migrations")
+    try:
+        yield to_sqlalchemy_url(url)
+    finally:
+        drop_postgres_database(url)
+
+
+def _differences(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_upgrade_downgrade_and_upgrade_again(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    assert _tables(empty_database) == set(Base.metadata.tables)
+    migrate.downgrade(empty_database, "base")
+    assert _tables(empty_database) == set()
+    migrate.upgrade(empty_database)
+    assert _tables(empty_database) == set(Base.metadata.tables)
+
+
+def test_migrated_schema_matches_the_models(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    assert _differences(empty_database) == []
