@@ -1,7 +1,260 @@
-"""The visitor-facing tracking API called by /t.js (session start, heartbeat)."""
+"""The visitor-facing tracking API called by /t.js: start a visit, heartbeat, ping.
+
+Bodies are JSON sent as `text/plain` (a CORS "simple request", no preflight) or as
+`application/json` (preflight answered by OPTIONS). CORS headers echo the Origin only when
+its host is one of the project's allowed domains or a subdomain of one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import math
+import threading
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-router = APIRouter(tags=["tracking"])
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ringtrail.leases.base import LeaseBackend
+from ringtrail.leases.factory import make_lease_backend
+from ringtrail.runtime import Runtime
+from ringtrail.services.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from ringtrail.services.visit_tokens import TokenSigner
+from ringtrail.services.visits import TrackingService, VisitRefused, VisitStart
+from ringtrail.web.deps import get_runtime
+
+router = APIRouter(prefix="/t/v1", tags=["tracking"])
+
+MAX_BODY_BYTES = 16 * 1024
+STATUS = {
+    "too_large": 413,
+    "unknown_project": 404,
+    "origin_not_allowed": 403,
+    "forged_token": 400,
+    "rate_limited": 429,
+    "no_hold": 404,
+    "hold_gone": 410,
+}
+_service_lock = threading.Lock()
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class VisitBody(BaseModel):
+    """POST /t/v1/visit."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str = Field(min_length=1, max_length=100)
+    visitor: str | None = Field(default=None, max_length=200)
+    url: str
+    referrer: str = ""
+    cookies: dict[str, str] = Field(default_factory=dict)
+    visible: bool = True
+
+
+class HeartbeatBody(BaseModel):
+    """POST /t/v1/heartbeat."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str = Field(min_length=1, max_length=100)
+    visitor: str | None = Field(default=None, max_length=200)
+    visit: str = Field(min_length=1, max_length=200)
+
+
+class BadBody(Exception):
+    """The request body is not what the endpoint takes."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.detail = detail
+
+
+def build_tracking_service(runtime: Runtime, backend: LeaseBackend) -> TrackingService:
+    """The service on `backend`, with a rate limiter shared in Redis when one is configured."""
+    secret = runtime.settings.resolved_secret_key()
+    limiter: RateLimiter = (
+        RedisRateLimiter(runtime.redis, prefix=f"{runtime.settings.redis_key_prefix}:rate")
+        if runtime.redis is not None
+        else MemoryRateLimiter()
+    )
+    return TrackingService(
+        runtime.sessions,
+        backend,
+        TokenSigner(secret),
+        limiter,
+        address_salt=secret,
+    )
+
+
+def lease_backend(request: Request) -> LeaseBackend:
+    """The app's lease backend (chosen by leases.factory), built on first use."""
+    state = request.app.state
+    with _service_lock:
+        backend: LeaseBackend | None = getattr(state, "lease_backend", None)
+        if backend is None:
+            backend = state.lease_backend = make_lease_backend(get_runtime(request))
+    return backend
+
+
+def tracking_service(request: Request) -> TrackingService:
+    """The app's tracking service, built on first use."""
+    state = request.app.state
+    service: TrackingService | None = getattr(state, "tracking_service", None)
+    if service is None:
+        backend = lease_backend(request)
+        with _service_lock:
+            service = getattr(state, "tracking_service", None)
+            if service is None:
+                service = build_tracking_service(get_runtime(request), backend)
+                state.tracking_service = service
+    return service
+
+
+@router.post("/visit")
+async def start_visit(request: Request) -> Response:
+    """Start (or continue) a visit: the numbers this visitor must see instead of the page's."""
+    origin = request.headers.get("origin")
+    try:
+        body = _parse(await _read_body(request), VisitBody)
+    except BadBody as exc:
+        return _error(exc.status, exc.detail, None)
+    service = tracking_service(request)
+    start = VisitStart(
+        key=body.key,
+        visitor_token=body.visitor,
+        url=body.url,
+        referrer=body.referrer,
+        cookies=body.cookies,
+        visible=body.visible,
+        user_agent=request.headers.get("user-agent", ""),
+        client_address=request.client.host if request.client else "",
+        origin=origin,
+    )
+    try:
+        started = await run_in_threadpool(service.start_visit, start, datetime.now(UTC))
+    except VisitRefused as refused:
+        return await _refusal(service, body.key, origin, refused)
+    content = {
+        "visitor": started.visitor_token,
+        "visit": started.visit_token,
+        "cookie_domain": started.cookie_domain,
+        "heartbeat_seconds": started.heartbeat_seconds,
+        "numbers": [
+            {"original": n.original, "number": n.number, "kind": n.kind} for n in started.numbers
+        ],
+        "selectors": list(started.selectors),
+    }
+    return _json(200, content, origin)
+
+
+@router.post("/heartbeat")
+async def heartbeat(request: Request) -> Response:
+    """Extend the visit's hold while its tab is visible."""
+    origin = request.headers.get("origin")
+    try:
+        body = _parse(await _read_body(request), HeartbeatBody)
+    except BadBody as exc:
+        return _error(exc.status, exc.detail, None)
+    service = tracking_service(request)
+    address = request.client.host if request.client else ""
+    try:
+        hold_until = await run_in_threadpool(
+            service.heartbeat,
+            body.key,
+            body.visitor,
+            body.visit,
+            origin,
+            address,
+            datetime.now(UTC),
+        )
+    except VisitRefused as refused:
+        return await _refusal(service, body.key, origin, refused)
+    return _json(200, {"hold_until": hold_until.isoformat()}, origin)
+
+
+@router.options("/visit", include_in_schema=False)
+@router.options("/heartbeat", include_in_schema=False)
+async def preflight(request: Request) -> Response:
+    """CORS preflight for `application/json` bodies; the POST itself checks the origin."""
+    origin = request.headers.get("origin")
+    headers = {
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "86400",
+        "Vary": "Origin",
+    }
+    if origin:
+        headers["Access-Control-Allow-Origin"] = origin
+    return Response(status_code=204, headers=headers)
+
+
+@router.get("/ping", include_in_schema=False)
+async def ping() -> dict[str, bool]:
+    """A bare answer: the benchmark's yardstick for the framework's own cost."""
+    return {"ok": True}
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadBody(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadBody(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(raw: bytes, model: type[Body]) -> Body:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadBody(400, f"body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadBody(400, "body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail = [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        raise BadBody(422, detail) from exc
+
+
+async def _refusal(
+    service: TrackingService, key: str, origin: str | None, refused: VisitRefused
+) -> Response:
+    if refused.reason.value == "unknown_project":
+        # Nothing of any project is in this answer, so any page may read why it was refused
+        # (the script then stays quiet instead of the browser logging a CORS failure).
+        allowed = origin
+    else:
+        allowed = await run_in_threadpool(service.allowed_origin, key, origin)
+    response = _error(
+        STATUS[refused.reason.value], refused.detail, allowed, reason=refused.reason.value
+    )
+    if refused.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(refused.retry_after)))
+    return response
+
+
+def _error(status: int, detail: Any, origin: str | None, reason: str | None = None) -> Response:
+    content: dict[str, Any] = {"detail": detail}
+    if reason is not None:
+        content["reason"] = reason
+    return _json(status, content, origin)
+
+
+def _json(status: int, content: dict[str, Any], origin: str | None) -> Response:
+    headers = {"Cache-Control": "no-store", "Vary": "Origin"}
+    if origin:
+        headers["Access-Control-Allow-Origin"] = origin
+    return JSONResponse(content, status_code=status, headers=headers)
