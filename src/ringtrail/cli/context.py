@@ -1,0 +1,65 @@
+"""What every command needs: settings read fresh, a runtime, a checked schema, a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pydantic
+from sqlalchemy.orm import Session
+
+from ringtrail.cli.errors import CliError, settings_error
+from ringtrail.runtime import Runtime, bootstrap
+from ringtrail.settings import Settings
+from ringtrail.storage import migrate
+from ringtrail.storage.db import ping, unit_of_work
+
+NOT_MIGRATED = (
+    "the database schema is not at this version's newest migration; run `ringtrail migrate`"
+)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and config file, with `overrides` on top; one-line errors."""
+    try:
+        return Settings(**overrides)
+    except pydantic.ValidationError as exc:
+        raise settings_error(exc) from exc
+
+
+def prepare_schema(runtime: Runtime) -> None:
+    """Make sure the schema is current before a command touches data.
+
+    On the embedded default with `auto_migrate` the migrations are applied here; anywhere
+    else (PostgreSQL) a stale schema is refused, so stateless processes never race to migrate.
+    """
+    ping(runtime.engine)
+    if migrate.is_up_to_date(runtime.engine):
+        return
+    settings = runtime.settings
+    if settings.is_embedded and settings.auto_migrate:
+        migrate.upgrade(settings.sqlalchemy_url)
+        return
+    raise CliError(NOT_MIGRATED)
+
+
+@contextmanager
+def open_runtime(settings: Settings) -> Iterator[Runtime]:
+    """A runtime on a database whose schema is ready; closed when the block ends."""
+    runtime = bootstrap(settings)
+    try:
+        prepare_schema(runtime)
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def transaction(settings: Settings | None = None) -> Iterator[Session]:
+    """One unit of work on the configured database: commits on success, rolls back on error."""
+    with (
+        open_runtime(settings or load_settings()) as runtime,
+        unit_of_work(runtime.sessions) as session,
+    ):
+        yield session

@@ -1,0 +1,58 @@
+"""The `ringtrail` command: wires every command group into one Typer app with guarded errors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ringtrail import __version__
+from ringtrail.cli import apikeys, projects, users
+from ringtrail.cli.demo import demo
+from ringtrail.cli.errors import GuardedGroup
+from ringtrail.cli.migrate import migrate
+from ringtrail.cli.serve import serve
+
+app = typer.Typer(
+    name="ringtrail",
+    cls=GuardedGroup,
+    help="Ringtrail: self-hostable call tracking and marketing analytics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ringtrail {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Ringtrail: self-hostable call tracking and marketing analytics."""
+
+
+app.command()(serve)
+app.command()(migrate)
+app.command()(demo)
+app.add_typer(users.app, name="user")
+app.add_typer(projects.app, name="project")
+app.add_typer(apikeys.app, name="apikey")
+
+
+def main() -> None:
+    """Console-script entrypoint; exits with the command's code."""
+    app(prog_name="ringtrail")
+
+
+if __name__ == "__main__":
+    main()
