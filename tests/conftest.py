@@ -43,6 +43,12 @@ BACKENDS = [
 PASSWORD = "correct horse battery"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI=true the suite may not be narrowed to leave PostgreSQL out."""
+    if os.environ.get("CI", "").lower() == "true" and "postgresql" not in BACKENDS:
+        raise pytest.UsageError("CI=true needs RINGTRAIL_TEST_BACKENDS to include postgresql")
+
+
 def to_sqlalchemy_url(url: str) -> str:
     """A user-facing database URL in the form SQLAlchemy needs."""
     return Settings(database_url=url).sqlalchemy_url

@@ -1,12 +1,13 @@
 """Settings: the one typed configuration object, read from RINGTRAIL_* variables and a file.
 
 Precedence (highest first): keyword arguments, environment variables, `*_FILE` secrets,
-the TOML/env file named by RINGTRAIL_CONFIG_FILE, the defaults below. The embedded default
-needs no other service: a SQLite file in the data directory and in-process jobs.
+the TOML file named by RINGTRAIL_CONFIG_FILE, the defaults below. The embedded default needs
+no other service: a SQLite file in the data directory.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from functools import lru_cache
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "RINGTRAIL_"
+log = logging.getLogger(__name__)
 
 
 def _default_data_dir() -> Path:
@@ -44,6 +46,33 @@ class SecretFileSource(PydanticBaseSettingsSource):
             if value is not None:
                 values[key] = value
         return values
+
+
+class ConfigFileError(ValueError):
+    """RINGTRAIL_CONFIG_FILE names a file that is missing, unreadable or holds unknown keys."""
+
+
+class ConfigFileSource(TomlConfigSettingsSource):
+    """The TOML file named by RINGTRAIL_CONFIG_FILE: top-level keys named like the settings.
+
+    A missing file or a key that is no setting is an error, not silently ignored: a typo in
+    production configuration must stop the process, not run it on defaults.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], path: str) -> None:
+        if not Path(path).is_file():
+            raise ConfigFileError(f"RINGTRAIL_CONFIG_FILE: no such file: {path}")
+        try:
+            super().__init__(settings_cls, toml_file=path)
+        except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+            raise ConfigFileError(
+                f"RINGTRAIL_CONFIG_FILE: {path} is not valid TOML: {exc}"
+            ) from exc
+        unknown = sorted(set(self.toml_data) - set(settings_cls.model_fields))
+        if unknown:
+            raise ConfigFileError(
+                f"RINGTRAIL_CONFIG_FILE: {path} has unknown settings: {', '.join(unknown)}"
+            )
 
 
 class Settings(BaseSettings):
@@ -98,13 +127,23 @@ class Settings(BaseSettings):
 
     @property
     def is_embedded(self) -> bool:
-        """True on the embedded default: SQLite and no Redis."""
+        """True on the embedded default database, SQLite (Redis may still be configured)."""
         return self.sqlalchemy_url.startswith("sqlite")
 
     def resolved_secret_key(self) -> str:
-        """The signing key; on the embedded default one is made once and kept in the data dir."""
+        """The signing key; without RINGTRAIL_SECRET_KEY one is made once and kept in data_dir.
+
+        Several hosts must share one key (sessions and visitor tokens signed on one are checked
+        on another), so outside the embedded default a missing key is logged as a warning.
+        """
         if self.secret_key:
             return self.secret_key
+        if not self.is_embedded:
+            log.warning(
+                "RINGTRAIL_SECRET_KEY is not set: using a key kept in %s; processes on other "
+                "hosts will refuse this host's sessions and visitor tokens",
+                self.data_dir,
+            )
         key_file = self.data_dir / "secret_key"
         if key_file.exists():
             return key_file.read_text(encoding="utf-8").strip()
@@ -130,7 +169,7 @@ class Settings(BaseSettings):
         ]
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
         if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            sources.append(ConfigFileSource(settings_cls, config_file))
         return tuple(sources)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,14 @@ def test_invalid_setting_is_named_in_one_line(invoke: Invoke) -> None:
     result = invoke("user", "create", "--email", "a@b.example", RINGTRAIL_DATABASE_URL="mysql://x")
     line = assert_one_error_line(result, 2)
     assert "RINGTRAIL_DATABASE_URL" in line
+
+
+def test_a_misspelt_config_file_is_named_in_one_line(invoke: Invoke, tmp_path: Path) -> None:
+    config = tmp_path / "ringtrail.toml"
+    config.write_text("databse_url = 'sqlite://'\n")
+    result = invoke("migrate", RINGTRAIL_CONFIG_FILE=str(config))
+    line = assert_one_error_line(result, 2)
+    assert "unknown settings: databse_url" in line
 
 
 def test_unreachable_database_is_one_line(invoke: Invoke) -> None:

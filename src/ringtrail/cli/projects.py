@@ -11,15 +11,10 @@ from ringtrail.cli.context import load_settings, transaction
 from ringtrail.cli.serve import display_url
 from ringtrail.services.accounts import get_or_create_organization
 from ringtrail.services.errors import NotFound
-from ringtrail.services.projects import create_project
+from ringtrail.services.projects import create_project, tracking_tag
 from ringtrail.storage.models import User
 
 app = typer.Typer(help="Manage projects (tracked businesses or sites).", no_args_is_help=True)
-
-
-def tracking_tag(base_url: str, public_key: str) -> str:
-    """The script tag a site pastes into its pages (the same tag the dashboard shows)."""
-    return f'<script async src="{base_url}/t.js" data-key="{public_key}"></script>'
 
 
 @app.command("create")
