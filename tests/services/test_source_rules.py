@@ -58,3 +58,10 @@ def test_the_index_of_the_bad_condition_is_named() -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_conditions([good, good, bad])
     assert caught.value.field == "conditions.2.value"
+
+
+def test_the_api_accepts_every_field_the_domain_can_test() -> None:
+    from ringtrail.domain import source_rules as domain_rules
+    from ringtrail.services import source_rules as service_rules
+
+    assert frozenset(domain_rules.CONDITION_FIELDS) == service_rules.CONDITION_FIELDS

@@ -133,7 +133,7 @@ def projects_of_user(db: Session, user: User) -> list[tuple[Project, Role]]:
         .where(Membership.user_id == user.id)
         .order_by(Project.name)
     )
-    return [(project, Role(role)) for project, role in rows.tuples()]
+    return [(project, Role(role)) for project, role in rows]
 
 
 @dataclass(frozen=True)

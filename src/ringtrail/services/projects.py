@@ -115,3 +115,8 @@ def get_project(db: Session, project_id: int) -> Project:
     if project is None:
         raise NotFound("no such project")
     return project
+
+
+def tracking_tag(base_url: str, public_key: str) -> str:
+    """The script tag a site pastes into its pages (the CLI prints it, the dashboard shows it)."""
+    return f'<script async src="{base_url.rstrip("/")}/t.js" data-key="{public_key}"></script>'

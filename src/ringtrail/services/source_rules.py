@@ -24,6 +24,8 @@ ConditionField = Literal[
     "landing_url",
     "click_id",
     "channel",
+    "source",
+    "medium",
 ]
 ConditionOp = Literal["equals", "contains", "starts_with", "regex", "exists"]
 ClickIdKind = Literal["gclid", "gbraid", "wbraid", "yclid", "fbclid", "msclkid", "ttclid"]

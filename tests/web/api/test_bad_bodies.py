@@ -50,3 +50,38 @@ def test_odd_values_in_any_field_are_never_a_server_error(
         odd_bodies: list[Any] = [[], "text", 7, None]
         for body in odd_bodies:
             assert client.request(method, target, headers=auth, json=body).status_code == 422
+
+
+def test_odd_values_in_any_project_field_are_never_a_server_error(
+    client: TestClient, world: World
+) -> None:
+    openapi = client.get("/openapi.json").json()
+    auth = world.ours.org_auth
+    created = client.post("/api/v1/projects", headers=auth, json={"name": "Odd"})
+    assert created.status_code == 201, created.text
+    one = f"/api/v1/projects/{created.json()['id']}"
+    calls = [
+        ("post", "/api/v1/projects", "/api/v1/projects", {"name": "Odd"}),
+        ("patch", f"{PROJECT}", one, {}),
+    ]
+    for method, template, target, base in calls:
+        for field in body_fields(openapi, template, method):
+            for value in ODD_VALUES:
+                response = client.request(method, target, headers=auth, json={**base, field: value})
+                assert response.status_code < 500, (method, field, value, response.text)
+
+
+def test_a_nul_character_is_a_422_naming_the_field(client: TestClient, world: World) -> None:
+    response = client.post("/api/v1/projects", headers=world.ours.org_auth, json={"name": "a\x00b"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+@pytest.mark.parametrize("project_id", ["0", "-1", str(2**63), str(2**64), "abc"])
+def test_an_impossible_project_id_is_a_422(
+    client: TestClient, world: World, project_id: str
+) -> None:
+    for suffix in ("", "/numbers", "/pools", "/source-rules"):
+        response = client.get(f"/api/v1/projects/{project_id}{suffix}", headers=world.ours.org_auth)
+        assert response.status_code == 422, (suffix, response.text)

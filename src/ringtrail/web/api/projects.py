@@ -13,6 +13,7 @@ from ringtrail.domain.roles import Permission
 from ringtrail.services.projects import create_project, update_project
 from ringtrail.storage.models import Organization, Project
 from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.fields import ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -88,20 +89,22 @@ def create(body: ProjectCreate, db: DbSession, principal: Principal) -> Project:
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
-def read(project_id: int, db: DbSession, principal: Principal) -> Project:
+def read(project_id: ProjectId, db: DbSession, principal: Principal) -> Project:
     """One project."""
     return load_project(db, principal, project_id, Permission.VIEW_REPORTS)
 
 
 @router.patch("/{project_id}", response_model=ProjectOut)
-def update(project_id: int, body: ProjectUpdate, db: DbSession, principal: Principal) -> Project:
+def update(
+    project_id: ProjectId, body: ProjectUpdate, db: DbSession, principal: Principal
+) -> Project:
     """Change a project's settings."""
     project = load_project(db, principal, project_id, Permission.MANAGE_PROJECT)
     return update_project(db, project, body.model_dump(exclude_unset=True, exclude_none=True))
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete(project_id: int, db: DbSession, principal: Principal) -> Response:
+def delete(project_id: ProjectId, db: DbSession, principal: Principal) -> Response:
     """Delete a project and everything in it (owner only)."""
     project = load_project(db, principal, project_id, Permission.DELETE_PROJECT)
     db.delete(project)

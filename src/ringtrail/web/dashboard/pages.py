@@ -8,8 +8,7 @@ from fastapi import Path, Request, Response
 
 from ringtrail.services.accounts import projects_of_user, role_in_project
 from ringtrail.services.errors import NotFound
-from ringtrail.services.projects import get_project
-from ringtrail.storage.models import Project
+from ringtrail.services.projects import get_project, tracking_tag
 from ringtrail.web.dashboard.errors import PageNotFound
 from ringtrail.web.dashboard.identity import DbSession, RequiredUser
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -18,11 +17,6 @@ from ringtrail.web.dashboard.state import dashboard_of
 router = dashboard_router()
 MAX_ID = 2**63 - 1
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def tracking_snippet(base_url: str, project: Project) -> str:
-    """The script tag a site pastes into its pages to be tracked."""
-    return f'<script async src="{base_url}/t.js" data-key="{project.public_key}"></script>'
 
 
 def public_base_url(request: Request) -> str:
@@ -56,6 +50,6 @@ def project_overview(
         {
             "project": project,
             "role": role,
-            "snippet": tracking_snippet(public_base_url(request), project),
+            "snippet": tracking_tag(public_base_url(request), project.public_key),
         },
     )
