@@ -34,6 +34,7 @@ from ringtrail.web.app import create_app
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "src" / "ringtrail" / "web" / "tracking" / "static" / "t.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
+CO_UK = "ringtrail-shop.co.uk"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -42,6 +43,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # A registrable domain under a multi-label public suffix, served from this machine, for
+    # the cookie-domain test (the last two labels, "co.uk", would be refused by the browser).
+    f"--host-resolver-rules=MAP {CO_UK} 127.0.0.1, MAP *.{CO_UK} 127.0.0.1",
 ]
 DESKTOP_CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -89,8 +93,8 @@ class Site:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
 
     def add(self, path: str, html: str) -> str:
         """Serve `html` at `path`; returns the page's URL."""
@@ -316,6 +320,7 @@ def set_up_site(
     pool: tuple[str, ...] = ("+380445550001",),
     default: str = "+380445559999",
     selectors: tuple[str, ...] = (),
+    domains: tuple[str, ...] = ("127.0.0.1", "localhost"),
 ) -> TrackedSite:
     """A project on 127.0.0.1 whose catch-all rule shows numbers from one pool."""
     organization = get_or_create_organization(db, name)
@@ -326,7 +331,7 @@ def set_up_site(
         default_country=country,
         timezone="Europe/Kyiv",
         currency="UAH",
-        allowed_domains=["127.0.0.1", "localhost"],
+        allowed_domains=list(domains),
         main_number=main,
     )
     project.replace_numbers = list(extra)

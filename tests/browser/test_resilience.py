@@ -103,3 +103,32 @@ def test_an_answer_after_the_timeout_never_replaces_the_originals(
     assert watched.page.get_attribute("#link", "href") == "tel:+380441234567"
     assert watched.page.evaluate("window.ringtrail.numbers") == []
     assert watched.errors == []
+
+
+def test_after_ringtrail_stops_the_next_page_keeps_its_originals_and_stays_quiet(
+    db: Session, runtime: Runtime, site: Site, new_context: Callable[[], BrowserContext]
+) -> None:
+    server = LiveApp(create_app(runtime))
+    server.start()
+    tracked = set_up_site(db)
+    script = tag(site.url("/t.js"), tracked.key, f' data-api="{server.base}"')
+    url = site.add("/stops", page_html(ORIGINALS + script))
+    context = new_context()
+    first = context.new_page()
+    first.goto(url)
+    first.wait_for_function("() => window.ringtrail.numbers.length > 0")
+    assert first.inner_text("#text") == "+38 (044) 555-00-01"
+    first.close()
+
+    server.stop()
+    watched = watch(context.new_page())
+    watched.page.goto(url)
+    watched.page.wait_for_function("() => window.ringtrail && window.ringtrail.run")
+    watched.page.wait_for_load_state("networkidle")
+    time.sleep(0.3)
+
+    assert watched.visit_requests == [f"{server.base}/t/v1/visit"]
+    assert watched.page.inner_text("#text") == "+38 (044) 123-45-67"
+    assert watched.page.get_attribute("#link", "href") == "tel:+380441234567"
+    assert watched.page.evaluate("window.ringtrail.numbers") == []
+    assert watched.errors == []

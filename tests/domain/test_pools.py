@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ringtrail.domain.pools import (
     BEGINNING_OF_TIME,
@@ -114,16 +114,27 @@ def test_a_pool_with_no_demand_still_recommends_one_number() -> None:
 
 class PoolMachine(RuleBasedStateMachine):
     """Drives PoolModel with random visits, heartbeats and clock jumps, and checks every
-    answer against bookkeeping kept here independently of the pool code."""
-
-    SIZE = 4
+    answer against bookkeeping kept here independently of the pool code. Pool size, grace and
+    cool-down are drawn too (grace from one minute, cool-down from none)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.now = T0
-        self.pool = PoolModel(numbers(self.SIZE), TIMINGS, DEFAULT)
+        self.size = 4
+        self.timings = TIMINGS
+        self.pool = PoolModel(numbers(self.size), self.timings, DEFAULT)
         # number -> (visitor, hold end) of its latest hold, as the answers told us
         self.latest: dict[int, tuple[str, datetime]] = {}
+
+    @initialize(
+        size=st.integers(min_value=1, max_value=6),
+        grace=st.integers(min_value=1, max_value=40),
+        cooldown=st.integers(min_value=0, max_value=60),
+    )
+    def a_pool_is_set_up(self, size: int, grace: int, cooldown: int) -> None:
+        self.size = size
+        self.timings = PoolTimings(timedelta(minutes=grace), timedelta(minutes=cooldown))
+        self.pool = PoolModel(numbers(size), self.timings, DEFAULT)
 
     def _live(self, number_id: int) -> bool:
         hold = self.latest.get(number_id)
@@ -133,7 +144,7 @@ class PoolMachine(RuleBasedStateMachine):
         hold = self.latest.get(number_id)
         if hold is None:
             return BEGINNING_OF_TIME
-        return None if hold[1] + TIMINGS.cooldown > self.now else hold[1]
+        return None if hold[1] + self.timings.cooldown > self.now else hold[1]
 
     @rule(minutes=st.integers(min_value=0, max_value=50), seconds=st.integers(0, 59))
     def time_passes(self, minutes: int, seconds: int) -> None:
@@ -142,7 +153,7 @@ class PoolMachine(RuleBasedStateMachine):
     @rule(visitor=st.sampled_from(["v1", "v2", "v3", "v4", "v5", "v6"]))
     def visitor_opens_a_page(self, visitor: str) -> None:
         own = [n for n, (who, _) in self.latest.items() if who == visitor and self._live(n)]
-        free = {n: since for n in numbers(self.SIZE) if (since := self._free_since(n)) is not None}
+        free = {n: since for n in numbers(self.size) if (since := self._free_since(n)) is not None}
         outcome = self.pool.acquire(visitor, self.now)
         if own:
             # a live visitor keeps the same number across requests
@@ -150,13 +161,15 @@ class PoolMachine(RuleBasedStateMachine):
         elif free:
             # never an overflow while a free number exists; least recently released first
             assert outcome.kind is AssignmentKind.NEW
+            # never a second live hold on a number somebody holds
+            assert outcome.number_id is not None and not self._live(outcome.number_id)
             assert outcome.number_id == min(free, key=lambda n: (free[n], n))
         else:
             # overflow only when every number is held or cooling: the default is shown
             assert outcome.kind is AssignmentKind.OVERFLOW and outcome.e164 == DEFAULT.e164
         if outcome.kind is not AssignmentKind.OVERFLOW:
             assert outcome.number_id is not None and outcome.hold_until is not None
-            assert outcome.hold_until == self.now + TIMINGS.grace
+            assert outcome.hold_until == self.now + self.timings.grace
             self.latest[outcome.number_id] = (visitor, outcome.hold_until)
 
     @rule(visitor=st.sampled_from(["v1", "v2", "v3", "v4", "v5", "v6"]))
@@ -167,7 +180,7 @@ class PoolMachine(RuleBasedStateMachine):
             # a hold is gone only after last heartbeat + grace, and then stays gone
             assert extended is None
             return
-        assert extended == self.now + TIMINGS.grace
+        assert extended == self.now + self.timings.grace
         self.latest[own[0]] = (visitor, extended)
 
     @invariant()
@@ -180,11 +193,11 @@ class PoolMachine(RuleBasedStateMachine):
     @invariant()
     def census_matches_bookkeeping(self) -> None:
         census = self.pool.census(self.now)
-        held = sum(self._live(n) for n in numbers(self.SIZE))
+        held = sum(self._live(n) for n in numbers(self.size))
         assert census.held == held
-        free = sum(1 for n in numbers(self.SIZE) if self._free_since(n) is not None)
+        free = sum(1 for n in numbers(self.size) if self._free_since(n) is not None)
         assert census.available == free
-        assert census.numbers == self.SIZE
+        assert census.numbers == self.size
 
 
 PoolMachine.TestCase.settings = hypothesis_settings(

@@ -422,3 +422,81 @@ def lease_backend_of(client: TestClient) -> object:
         app = client.app
 
     return lease_backend(_Request())  # type: ignore[arg-type]
+
+
+def test_oversized_or_malformed_cookie_jars_are_refused_and_take_no_number(
+    client: TestClient, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    many = {f"c{i}": "1" for i in range(51)}
+    refused = visit(client, site, cookies=many)
+    assert refused.status_code == 413 and refused.json()["reason"] == "too_large"
+    long_value = visit(client, site, cookies={"_ga": "GA1.1." + "9" * 2000})
+    assert long_value.status_code == 413 and long_value.json()["reason"] == "too_large"
+    not_text = visit(client, site, cookies={"_ga": {"nested": 1}})
+    assert not_text.status_code == 422
+    assert not_text.json()["detail"][0]["loc"][:2] == ["body", "cookies"]
+    assert lease_rows(db) == []
+
+
+def test_an_overlong_visitor_id_or_missing_url_is_422_and_takes_no_number(
+    client: TestClient, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    overlong = visit(client, site, visitor="v" * 500)
+    assert overlong.status_code == 422
+    assert overlong.json()["detail"][0]["loc"] == ["body", "visitor"]
+    no_url = client.post(
+        "/t/v1/visit", content=json.dumps({"key": site.key}), headers={"Origin": SITE}
+    )
+    assert no_url.status_code == 422 and no_url.json()["detail"][0]["loc"] == ["body", "url"]
+    assert lease_rows(db) == []
+
+
+def test_a_visitor_id_made_up_by_the_page_is_refused(
+    client: TestClient, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    genuine = visit(client, site).json()["visitor"]
+    public_id, _, signature = genuine.partition(".")
+    for forged in (uuid.uuid4().hex, f"{uuid.uuid4().hex}.{signature}", f"{public_id}."):
+        response = visit(client, site, visitor=forged)
+        assert response.status_code == 400, forged
+        assert response.json()["reason"] == "forged_token"
+    assert len(lease_rows(db)) == 1
+
+
+def test_a_heartbeat_with_another_projects_visit_or_from_another_site_is_refused(
+    client: TestClient, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    started = visit(client, site).json()
+    other_key = world.outsider.project.public_key
+    body = {"key": other_key, "visitor": started["visitor"], "visit": started["visit"]}
+    other = client.post(
+        "/t/v1/heartbeat",
+        content=json.dumps(body),
+        headers={"Origin": "https://other-clinic.example"},
+    )
+    assert other.status_code == 400 and other.json()["reason"] == "forged_token"
+    ours = {"key": site.key, "visitor": started["visitor"], "visit": started["visit"]}
+    evil = client.post(
+        "/t/v1/heartbeat", content=json.dumps(ours), headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
+    garbage = client.post("/t/v1/heartbeat", content=b"\xff\xfe", headers={"Origin": SITE})
+    assert garbage.status_code == 400
+
+
+def test_a_visit_stores_why_its_source_was_chosen(
+    client: TestClient, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    visit(client, site)
+    visit(client, site, url=f"{SITE}/", referrer="https://www.bing.com/")
+    db.expire_all()
+    ads, organic = db.scalars(select(Visit).order_by(Visit.id))
+    assert ads.source_trace and organic.source_trace
+    assert any("Google Ads" in line for line in ads.source_trace)
+    assert (organic.source, organic.medium) == ("bing", "organic")
+    assert any("bing" in line.lower() for line in organic.source_trace)

@@ -1,5 +1,5 @@
 /*! Ringtrail tracking script: shows each visitor a tracking phone number. AGPL-3.0-or-later.
- * Plain ES2017, no dependencies, no build step. See docs/tracking-script.md. */
+ * Plain ES2017, no dependencies, no build step. See docs/tracking.md. */
 (function (w, d) {
   'use strict';
   // The tag may be on the page twice (theme + tag manager): only the first copy runs.
@@ -13,7 +13,7 @@
   var INLINE = /^(a|abbr|b|bdi|bdo|big|cite|code|data|dfn|em|font|i|kbd|label|mark|nobr|q|s|samp|small|span|strong|sub|sup|time|tt|u|var)$/i;
   var RUN = /\d(?:[\s().\/\u2010-\u2015-]{0,4}\d)*/g; // digits with the separators people write
   var ATTRS = ['title', 'aria-label'];
-  var ANALYTICS = /^(_ga(_[\w-]+)?|_ym_uid|_fbp|_fbc|_gcl_aw)$/;
+  var ANALYTICS = /^(_ga(_[\w-]+)?|_gac_[\w-]+|_ym_uid|_fbp|_fbc|_gcl_aw)$/;
   var CC2 = ' 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 ' +
     '60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98 '; // two-digit country codes
 
