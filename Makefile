@@ -6,25 +6,30 @@ PORT ?= 8000
 
 .PHONY: demo test lint serve clean
 
-$(BIN)/.installed: pyproject.toml
+# The demo needs only the runtime dependencies; the tests also need the dev tools.
+$(BIN)/.installed-runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
+$(BIN)/.installed-dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(BIN)/.installed-runtime
+
 ## Install into .venv, build a demo database and serve it on http://127.0.0.1:$(PORT)
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed-runtime
 	$(BIN)/ringtrail demo --port $(PORT)
 
 ## Lint, type-check, check the import contracts and run the suite on SQLite and PostgreSQL
-test: $(BIN)/.installed
+test: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-serve: $(BIN)/.installed
+serve: $(BIN)/.installed-runtime
 	$(BIN)/ringtrail serve --port $(PORT)
 
 clean:
