@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,4 +66,23 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(empty_database: str) -> 
 
 def test_migrated_schema_matches_the_models(empty_database: str) -> None:
     migrate.upgrade(empty_database)
+    assert _differences(empty_database) == []
+
+
+def test_the_alembic_command_runs_up_down_and_up(empty_database: str, tmp_path: Path) -> None:
+    """The documented operator path: `alembic upgrade head`, `downgrade base`, `upgrade head`."""
+    root = Path(__file__).parents[2]
+    alembic = Path(sys.executable).with_name("alembic")
+    url = empty_database.replace("postgresql+psycopg://", "postgresql://")
+    environment = {
+        **os.environ,
+        "RINGTRAIL_DATABASE_URL": url,
+        "RINGTRAIL_DATA_DIR": str(tmp_path / "data"),
+    }
+    for step in (["upgrade", "head"], ["downgrade", "base"], ["upgrade", "head"]):
+        done = subprocess.run(
+            [str(alembic), *step], cwd=root, env=environment, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (step, done.stderr)
+    assert _tables(empty_database) == set(Base.metadata.tables)
     assert _differences(empty_database) == []
