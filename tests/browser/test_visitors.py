@@ -341,3 +341,21 @@ def test_analytics_cookies_and_the_landing_page_reach_the_server_and_nothing_els
     assert (visit.ga_client_id, visit.ym_uid) == ("123456789.1700000000", "1700000000123456789")
     assert visit.extra["ga_session_ids"] == {"ABC123": "1746000000"}
     assert visit.landing_path == "/landing" and visit.source == "google"
+
+
+def test_a_visitor_token_from_before_a_key_change_is_replaced_and_still_tracked(
+    db: Session, live_app: LiveApp, site: Site, new_context: Callable[[], BrowserContext]
+) -> None:
+    tracked = set_up_site(db, pool=POOL)
+    url = site.add(
+        "/rekeyed", page_html("<p id='phone'>+380441234567</p>" + tag(live_app, tracked.key))
+    )
+    context = new_context()
+    stale = "abcdefghijklmnopqrstuv.signed-with-the-old-key"
+    context.add_cookies([{"name": "_rt_vid", "value": stale, "url": url}])
+
+    shown = shown_number(context, url)
+
+    assert shown in POOL
+    cookie = next(c for c in context.cookies(url) if c["name"] == "_rt_vid")
+    assert cookie["value"] not in ("", stale)

@@ -422,17 +422,24 @@
     session = { key: script.getAttribute('data-key'), visitor: readVisitor(), visit: null, stopped: false };
     var late = false;
     var deadline = setTimeout(function () { late = true; log('no answer in time; originals stay'); }, VISIT_TIMEOUT_MS);
-    post(base, 'visit', {
-      key: session.key, visitor: session.visitor, url: location.href, referrer: d.referrer,
-      cookies: analyticsCookies(), visible: !d.hidden
-    }, VISIT_TIMEOUT_MS).then(function (res) {
-      if (!res) return;
-      return res.json().then(function (data) {
-        clearTimeout(deadline);
-        if (res.status !== 200) return log('visit refused', res.status, data && data.reason);
-        if (!late && data) guard(apply)(data, base);
-      });
-    }).catch(function (e) { log('visit failed', e); });
+    var begin = function (visitor) {
+      post(base, 'visit', {
+        key: session.key, visitor: visitor, url: location.href, referrer: d.referrer,
+        cookies: analyticsCookies(), visible: !d.hidden
+      }, VISIT_TIMEOUT_MS).then(function (res) {
+        if (!res) return;
+        return res.json().then(function (data) {
+          // A token signed with an older key (the server's key was changed): start afresh once.
+          if (res.status === 400 && visitor && data && data.reason === 'forged_token' && !late) {
+            return begin(session.visitor = null);
+          }
+          clearTimeout(deadline);
+          if (res.status !== 200) return log('visit refused', res.status, data && data.reason);
+          if (!late && data) guard(apply)(data, base);
+        });
+      }).catch(function (e) { log('visit failed', e); });
+    };
+    begin(session.visitor);
   });
   start();
 })(window, document);
