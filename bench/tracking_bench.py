@@ -160,12 +160,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """uvicorn with the real app; trusts X-Forwarded-For from localhost (a proxy's place)."""
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "ringtrail.web.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+        "--workers", str(workers),
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)  # noqa: S603
     deadline = time.monotonic() + 30
@@ -332,7 +333,7 @@ def run_backend(
             "RINGTRAIL_DATA_DIR": tempfile.mkdtemp(prefix="ringtrail-bench-"),
             "RINGTRAIL_AUTO_MIGRATE": "false",
         }
-        server = start_server(env, port)
+        server = start_server(env, port, options.workers)
         try:
 
             def phase(
@@ -376,7 +377,7 @@ def run_backend(
 
 def print_table(results: list[dict[str, Any]], options: argparse.Namespace) -> None:
     print(f"\nrate {options.rate} req/s for {options.duration} s, pool {options.pool_size}, "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+          f"{options.workers} uvicorn worker(s), {os.cpu_count()} CPUs")  # fmt: skip
     header = (
         f"{'backend':8} {'phase':15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
         "  statuses"
@@ -405,6 +406,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--capacity-seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool-size", type=int, default=5000)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
     options = parser.parse_args()

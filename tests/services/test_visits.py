@@ -134,3 +134,63 @@ def test_a_failing_lease_backend_still_shows_the_default_number(
     site = set_up_site(db, world)
     started = start(service(runtime, BrokenBackend(runtime.engine)), site, T0)
     assert {(n.number, n.kind) for n in started.numbers} == {(site.default, "default")}
+
+
+COOKIE_JAR = {
+    "_ga": "GA1.1.123456789.1700000000",
+    "_ga_OLD111": "GS1.1.1700000000.1.1.1700000100.0.0.0",
+    "_ga_NEW222": "GS2.1.s1746000000$o3$g1$t1746000100$j0$l0$h0",
+    "_gcl_aw": "GCL.1700000000.Cj0KCQ-from-cookie",
+    "_fbp": "fb.1.1700000000000.1234567890",
+    "_fbc": "fb.1.1700000000000.IwAR-click",
+    "_ym_uid": "1700000000123456789",
+}
+
+
+def start_with_cookies(
+    tracking: TrackingService, site: Site, now: datetime, url: str, cookies: dict[str, str]
+) -> VisitStarted:
+    request = VisitStart(
+        key=site.key, visitor_token=None, url=url, referrer="https://www.google.com/",
+        cookies=cookies, visible=True, user_agent=BROWSER, client_address="203.0.113.9",
+        origin=SITE,
+    )  # fmt: skip
+    return tracking.start_visit(request, now)
+
+
+def test_a_visit_stores_its_analytics_ids_landing_page_and_why_this_source(
+    runtime: Runtime, db: Session, world: World
+) -> None:
+    site = set_up_site(db, world)
+    start_with_cookies(service(runtime), site, T0, GOOGLE_ADS_URL, COOKIE_JAR)
+    (stored,) = db.scalars(select(Visit))
+    assert stored.landing_url == GOOGLE_ADS_URL and stored.landing_path == "/flats"
+    assert stored.ga_client_id == "123456789.1700000000"
+    # both GA4 cookie formats are read; each measurement id keeps its own session id
+    assert stored.extra["ga_session_ids"] == {"OLD111": "1700000000", "NEW222": "1746000000"}
+    assert stored.ga_session_id in {"1700000000", "1746000000"}
+    assert (stored.ym_uid, stored.fbp, stored.fbc) == (
+        COOKIE_JAR["_ym_uid"],
+        COOKIE_JAR["_fbp"],
+        COOKIE_JAR["_fbc"],
+    )
+    assert stored.gclid == "Cj0KCQiA-test-gclid"  # the URL's gclid wins over _gcl_aw
+    assert (stored.source, stored.medium, stored.channel) == ("google", "cpc", "paid_search")
+    # the "why this source" trace names the layer that decided and the rule that matched
+    trace = " ".join(stored.source_trace)
+    assert "utm" in trace.lower() and "Google Ads" in trace
+    (lease,) = db.scalars(select(NumberLease))
+    assert lease.snapshot["analytics"]["ga_session_ids"] == stored.extra["ga_session_ids"]
+
+
+def test_a_gclid_only_in_the_gcl_aw_cookie_is_stored_with_the_visit(
+    runtime: Runtime, db: Session, world: World
+) -> None:
+    """A gclid stripped from the URL by a redirect survives in `_gcl_aw`; the visit keeps it."""
+    site = set_up_site(db, world)
+    url = f"{SITE}/flats?utm_source=google&utm_medium=cpc&utm_campaign=spring"
+    start_with_cookies(service(runtime), site, T0, url, {"_gcl_aw": COOKIE_JAR["_gcl_aw"]})
+    (stored,) = db.scalars(select(Visit))
+    (lease,) = db.scalars(select(NumberLease))
+    assert lease.snapshot["analytics"]["gclid"] == "Cj0KCQ-from-cookie"
+    assert stored.gclid == "Cj0KCQ-from-cookie"

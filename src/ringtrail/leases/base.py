@@ -8,10 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ringtrail.domain.pools import DefaultNumber, PoolCensus, PoolTimings
 
 MAX_ATTEMPTS = 5
 """How often a backend retries a lease after a conflict before answering with the default."""
+
+
+class ReloadDue(Exception):
+    """A lease asked inside the caller's transaction found the pool due for a reload, which
+    needs a transaction of its own: roll back and ask again without a connection."""
+
+    def __init__(self, pool_id: int) -> None:
+        super().__init__(f"pool {pool_id} is due for a reload")
+        self.pool_id = pool_id
 
 
 @dataclass(frozen=True)
@@ -81,8 +92,19 @@ class LeaseBackend(ABC):
         visit_id: int | None,
         snapshot: Mapping[str, Any],
         now: datetime,
+        *,
+        connection: Connection | None = None,
+        new_visitor: bool = False,
     ) -> LeaseOutcome:
-        """The visitor's live hold (extended), else a free number now held, else an overflow."""
+        """The visitor's live hold (extended), else a free number now held, else an overflow.
+
+        Without `connection` the backend writes the history in transactions of its own and
+        retries conflicts. With one (from `history.write_transaction`) it writes inside the
+        caller's transaction and does not retry: any error (ReloadDue included) means the
+        caller must roll back, and may then ask again without a connection; work outside the
+        database is undone on that rollback. `new_visitor` says the visitor was created in
+        that transaction, so it holds nothing yet.
+        """
 
     @abstractmethod
     def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:

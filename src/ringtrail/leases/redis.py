@@ -7,24 +7,34 @@ database. Redis is the authority on who holds what *now*; SQL keeps what attribu
 If Redis loses its data, the pool is reloaded from the SQL history on the next request
 (holds and release times come back from `number_leases`); holds started in the last instant
 before the loss may be handed out twice in that case. If the SQL write fails, the Redis hold
-is undone and the error propagates.
+is undone and the error propagates. Inside the caller's transaction (a visit start passes its
+`connection`) the lease row is written there and the hold confirmed at once; the undo is
+registered with `history.on_rollback`, so a rollback of that transaction gives the number back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
-from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy import Connection, Engine, Table, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ringtrail.domain.pools import BEGINNING_OF_TIME, PoolCensus
 from ringtrail.leases import history, redis_scripts
-from ringtrail.leases.base import MAX_ATTEMPTS, Heartbeat, LeaseBackend, LeaseOutcome, PoolRef
+from ringtrail.leases.base import (
+    MAX_ATTEMPTS,
+    Heartbeat,
+    LeaseBackend,
+    LeaseOutcome,
+    PoolRef,
+    ReloadDue,
+)
 from ringtrail.leases.sync import SyncSchedule
 from ringtrail.storage.models import NumberLease, TrackingNumber
 
@@ -102,8 +112,14 @@ class RedisLeaseBackend(LeaseBackend):
         visit_id: int | None,
         snapshot: Mapping[str, Any],
         now: datetime,
+        *,
+        connection: Connection | None = None,
+        new_visitor: bool = False,
     ) -> LeaseOutcome:
-        self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
+        if connection is None:
+            self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
+        elif self.schedule.due(pool.pool_id):
+            raise ReloadDue(pool.pool_id)
         keys = self.keys(pool)
         args = [to_ms(now), _ms(pool.timings.grace), _ms(pool.timings.cooldown), visitor_id]
         for _attempt in range(MAX_ATTEMPTS):
@@ -112,25 +128,35 @@ class RedisLeaseBackend(LeaseBackend):
                 self.reload_pool(pool, now)
                 continue
             if reply[0] == "overflow":
-                with history.write_transaction(self.engine) as connection:
-                    history.count_overflow(connection, pool.pool_id, now)
+                with self._transaction(connection) as sql:
+                    history.count_overflow(sql, pool.pool_id, now)
                 return LeaseOutcome.overflow_to(pool)
             number_id, hold_until = int(reply[1]), from_ms(reply[2])
             if reply[0] == "existing":
                 lease_id = int(reply[3]) if reply[3] else None
                 if lease_id is not None:
-                    with history.write_transaction(self.engine) as connection:
-                        history.extend_lease(connection, lease_id, now, hold_until)
+                    with self._transaction(connection) as sql:
+                        history.extend_lease(sql, lease_id, now, hold_until)
                 e164 = reply[4] or self._e164(number_id)
                 return LeaseOutcome(number_id, e164, False, lease_id, hold_until, True)
             released_ms = reply[3]
-            try:
-                lease_id = self._record(
-                    pool, number_id, visitor_id, visit_id, snapshot, now, hold_until
-                )
-            except BaseException:
+
+            def undo(number_id: int = number_id, released_ms: str = released_ms) -> None:
                 self._undo(keys=keys, args=[member(number_id), visitor_id, released_ms])
-                raise
+
+            if connection is None:
+                try:
+                    lease_id = self._record(
+                        pool, number_id, visitor_id, visit_id, snapshot, now, hold_until
+                    )
+                except BaseException:
+                    undo()
+                    raise
+            else:
+                history.on_rollback(connection, undo)
+                lease_id = self._write_lease(
+                    connection, pool, number_id, visitor_id, visit_id, snapshot, now, hold_until
+                )
             self._confirm(keys=keys, args=[member(number_id), visitor_id, lease_id])
             return LeaseOutcome(number_id, reply[4], False, lease_id, hold_until, False)
         log.warning("pool %s could not be loaded into Redis; showing default", pool.pool_id)
@@ -202,28 +228,51 @@ class RedisLeaseBackend(LeaseBackend):
         now: datetime,
         hold_until: datetime,
     ) -> int:
-        """Close the number's previous lease row, then write the new one; retry on a clash."""
+        """`_write_lease` in a transaction of its own; retry on a clash."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with history.write_transaction(self.engine) as connection:
-                    history.release_live_lease_of_number(
-                        connection, number_id, now, pool.timings.cooldown
-                    )
-                    return history.insert_lease(
-                        connection,
-                        project_id=pool.project_id,
-                        pool_id=pool.pool_id,
-                        number_id=number_id,
-                        visitor_id=visitor_id,
-                        visit_id=visit_id,
-                        snapshot=snapshot,
-                        now=now,
-                        hold_until=hold_until,
+                    return self._write_lease(
+                        connection, pool, number_id, visitor_id, visit_id, snapshot, now, hold_until
                     )
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _write_lease(
+        connection: Connection,
+        pool: PoolRef,
+        number_id: int,
+        visitor_id: int,
+        visit_id: int | None,
+        snapshot: Mapping[str, Any],
+        now: datetime,
+        hold_until: datetime,
+    ) -> int:
+        """Close the number's previous lease row, then write the new one."""
+        return history.replace_live_lease(
+            connection,
+            project_id=pool.project_id,
+            pool_id=pool.pool_id,
+            number_id=number_id,
+            visitor_id=visitor_id,
+            visit_id=visit_id,
+            snapshot=snapshot,
+            now=now,
+            hold_until=hold_until,
+            cooldown=pool.timings.cooldown,
+        )
+
+    @contextmanager
+    def _transaction(self, connection: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction if it gave one, else one of this backend's own."""
+        if connection is not None:
+            yield connection
+            return
+        with history.write_transaction(self.engine) as own:
+            yield own
 
     def _history(self, connection: Any, pool_id: int, current: Sequence[Any]) -> list[list[Any]]:
         """Per number: id, e164, last hold end (ms), live holder, live hold end, lease id."""

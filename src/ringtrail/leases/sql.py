@@ -6,6 +6,11 @@ without waiting on each other. SQLite: the same statements inside BEGIN IMMEDIAT
 serialises writers. In both, the partial unique index on live lease rows is the last guard:
 a violation rolls back and retries, and after MAX_ATTEMPTS the visitor gets the default number
 (never nothing).
+
+Given the caller's `connection`, a lease is a few statements inside the caller's transaction
+(a visit start writes its visit row in the same one): the next free slot is locked and its
+number checked in one statement, the lease row inserted and the slot moved on; a conflict
+then propagates, and the caller rolls back and asks again without a connection.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from sqlalchemy import (
     Engine,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
     func,
+    insert,
     literal,
     select,
     update,
@@ -34,7 +41,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ringtrail.domain.pools import BEGINNING_OF_TIME, PoolCensus
 from ringtrail.leases import history
-from ringtrail.leases.base import MAX_ATTEMPTS, Heartbeat, LeaseBackend, LeaseOutcome, PoolRef
+from ringtrail.leases.base import (
+    MAX_ATTEMPTS,
+    Heartbeat,
+    LeaseBackend,
+    LeaseOutcome,
+    PoolRef,
+    ReloadDue,
+)
 from ringtrail.leases.sync import SyncSchedule
 from ringtrail.storage.models import NumberLease, PoolSlot, TrackingNumber
 from ringtrail.storage.models.base import UTCDateTime
@@ -93,6 +107,79 @@ def sync_slots(connection: Connection, pool_id: int) -> None:
     )
 
 
+def _next_free_slot(postgres: bool) -> Any:
+    """The free slot next in reuse order (locked, skipping locked ones, on PostgreSQL) with
+    its number's E.164, NULL when the number was deactivated or left the pool since the last
+    sync. The slot is chosen in a subquery so the plan reads the slots index alone."""
+    slot = (
+        select(slots.c.number_id, slots.c.held_until, slots.c.lease_id)
+        .where(slots.c.pool_id == bindparam("pool_id"), slots.c.held_until <= bindparam("free"))
+        .order_by(slots.c.held_until, slots.c.number_id)
+        .limit(1)
+    )
+    if postgres:
+        slot = slot.with_for_update(skip_locked=True)
+    chosen = slot.subquery("slot")
+    in_pool = and_(
+        numbers.c.id == chosen.c.number_id,
+        numbers.c.pool_id == bindparam("pool_id"),
+        numbers.c.is_active.is_(True),
+        numbers.c.is_pool_default.is_(False),
+    )
+    return select(
+        chosen.c.number_id, chosen.c.held_until, chosen.c.lease_id, numbers.c.e164
+    ).select_from(chosen.outerjoin(numbers, in_pool))
+
+
+_NEXT_FREE_SLOT = {postgres: _next_free_slot(postgres) for postgres in (True, False)}
+_TAKE_SLOT = (
+    update(slots)
+    .where(slots.c.number_id == bindparam("slot_number_id"))
+    .values(held_until=bindparam("held_until"), lease_id=bindparam("lease_id"))
+)
+# PostgreSQL: the lease row and the slot that now points at it, in one statement. No parameter
+# is named like a pool_slots column: SQLAlchemy would add it to the UPDATE's SET clause.
+_NEW_LEASE = (
+    insert(leases)
+    .values(
+        project_id=bindparam("l_project_id"),
+        pool_id=bindparam("l_pool_id"),
+        number_id=bindparam("l_number_id"),
+        visitor_id=bindparam("l_visitor_id"),
+        visit_id=bindparam("l_visit_id"),
+        leased_at=bindparam("l_now"),
+        last_heartbeat_at=bindparam("l_now"),
+        hold_until=bindparam("l_hold_until"),
+        snapshot=bindparam("l_snapshot"),
+    )
+    .returning(leases.c.id, leases.c.number_id)
+    .cte("new_lease")
+)
+_LEASE_AND_TAKE_SLOT = (
+    update(slots)
+    .where(slots.c.number_id == _NEW_LEASE.c.number_id)
+    .values(held_until=bindparam("l_hold_until"), lease_id=_NEW_LEASE.c.id)
+    .returning(_NEW_LEASE.c.id)
+)
+_DROP_SLOT = delete(slots).where(slots.c.number_id == bindparam("slot_number_id"))
+_OWN_LIVE_LEASE = select(leases.c.id, leases.c.number_id).where(
+    leases.c.visitor_id == bindparam("visitor_id"),
+    leases.c.pool_id == bindparam("pool_id"),
+    leases.c.released_at.is_(None),
+    leases.c.hold_until > bindparam("now"),
+)
+_EXTEND_SLOT = (
+    update(slots)
+    .where(
+        slots.c.number_id == bindparam("slot_number_id"),
+        slots.c.lease_id == bindparam("own_lease_id"),
+        slots.c.held_until > bindparam("now"),
+    )
+    .values(held_until=bindparam("held_until"))
+)
+_E164 = select(numbers.c.e164).where(numbers.c.id == bindparam("number_id"))
+
+
 @dataclass(frozen=True)
 class _FreeSlot:
     number_id: int
@@ -120,7 +207,14 @@ class SqlLeaseBackend(LeaseBackend):
         visit_id: int | None,
         snapshot: Mapping[str, Any],
         now: datetime,
+        *,
+        connection: Connection | None = None,
+        new_visitor: bool = False,
     ) -> LeaseOutcome:
+        if connection is not None:
+            if self.schedule.due(pool.pool_id):
+                raise ReloadDue(pool.pool_id)
+            return self._acquire(connection, pool, visitor_id, visit_id, snapshot, now, new_visitor)
         self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
@@ -182,13 +276,13 @@ class SqlLeaseBackend(LeaseBackend):
         visit_id: int | None,
         snapshot: Mapping[str, Any],
         now: datetime,
+        new_visitor: bool = False,
     ) -> LeaseOutcome:
-        own = self._extend_own_hold(connection, pool, visitor_id, now)
-        if own is not None:
-            e164 = connection.execute(
-                select(numbers.c.e164).where(numbers.c.id == own.number_id)
-            ).scalar_one()
-            return LeaseOutcome(own.number_id, e164, False, own.lease_id, own.hold_until, True)
+        if not new_visitor:  # a visitor created in this transaction holds nothing yet
+            own = self._extend_own_hold(connection, pool, visitor_id, now)
+            if own is not None:
+                e164 = connection.execute(_E164, {"number_id": own.number_id}).scalar_one()
+                return LeaseOutcome(own.number_id, e164, False, own.lease_id, own.hold_until, True)
         slot = self._lock_next_free_slot(connection, pool, now)
         if slot is None:
             history.count_overflow(connection, pool.pool_id, now)
@@ -196,6 +290,21 @@ class SqlLeaseBackend(LeaseBackend):
         if slot.lease_id is not None:
             history.release_lease(connection, slot.lease_id, slot.held_until, pool.timings.cooldown)
         hold_until = now + pool.timings.grace
+        if self._postgres:
+            lease_id = connection.execute(
+                _LEASE_AND_TAKE_SLOT,
+                {
+                    "l_project_id": pool.project_id,
+                    "l_pool_id": pool.pool_id,
+                    "l_number_id": slot.number_id,
+                    "l_visitor_id": visitor_id,
+                    "l_visit_id": visit_id,
+                    "l_now": now,
+                    "l_hold_until": hold_until,
+                    "l_snapshot": dict(snapshot),
+                },
+            ).scalar_one()
+            return LeaseOutcome(slot.number_id, slot.e164, False, lease_id, hold_until, False)
         lease_id = history.insert_lease(
             connection,
             project_id=pool.project_id,
@@ -208,62 +317,44 @@ class SqlLeaseBackend(LeaseBackend):
             hold_until=hold_until,
         )
         connection.execute(
-            update(slots)
-            .where(slots.c.number_id == slot.number_id)
-            .values(held_until=hold_until, lease_id=lease_id)
+            _TAKE_SLOT,
+            {"slot_number_id": slot.number_id, "held_until": hold_until, "lease_id": lease_id},
         )
         return LeaseOutcome(slot.number_id, slot.e164, False, lease_id, hold_until, False)
 
-    def _lock_next_free_slot(self, connection: Connection, pool: PoolRef, now: datetime) -> Any:
+    def _lock_next_free_slot(
+        self, connection: Connection, pool: PoolRef, now: datetime
+    ) -> _FreeSlot | None:
         """Lock the free slot next in reuse order, skipping (and dropping) slots of numbers
         that were deactivated or left the pool since the last sync."""
-        query = (
-            select(slots.c.number_id, slots.c.held_until, slots.c.lease_id)
-            .where(
-                slots.c.pool_id == pool.pool_id,
-                slots.c.held_until <= now - pool.timings.cooldown,
-            )
-            .order_by(slots.c.held_until, slots.c.number_id)
-            .limit(1)
-        )
-        if self._postgres:
-            query = query.with_for_update(skip_locked=True)
+        query = _NEXT_FREE_SLOT[self._postgres]
+        params = {"pool_id": pool.pool_id, "free": now - pool.timings.cooldown}
         while True:
-            slot = connection.execute(query).first()
+            slot = connection.execute(query, params).first()
             if slot is None:
                 return None
-            e164 = connection.execute(
-                select(numbers.c.e164).where(
-                    numbers.c.id == slot.number_id, _pool_numbers(pool.pool_id)
-                )
-            ).scalar()
-            if e164 is not None:
-                return _FreeSlot(slot.number_id, slot.held_until, slot.lease_id, e164)
-            connection.execute(delete(slots).where(slots.c.number_id == slot.number_id))
+            if slot.e164 is not None:
+                return _FreeSlot(slot.number_id, slot.held_until, slot.lease_id, slot.e164)
+            connection.execute(_DROP_SLOT, {"slot_number_id": slot.number_id})
 
     def _extend_own_hold(
         self, connection: Connection, pool: PoolRef, visitor_id: int, now: datetime
     ) -> Heartbeat | None:
         own = connection.execute(
-            select(leases.c.id, leases.c.number_id).where(
-                leases.c.visitor_id == visitor_id,
-                leases.c.pool_id == pool.pool_id,
-                leases.c.released_at.is_(None),
-                leases.c.hold_until > now,
-            )
+            _OWN_LIVE_LEASE, {"visitor_id": visitor_id, "pool_id": pool.pool_id, "now": now}
         ).first()
         if own is None:
             return None
         hold_until = now + pool.timings.grace
         # The slot row is the lock: extend only if this lease still owns the number.
         extended = connection.execute(
-            update(slots)
-            .where(
-                slots.c.number_id == own.number_id,
-                slots.c.lease_id == own.id,
-                slots.c.held_until > now,
-            )
-            .values(held_until=hold_until)
+            _EXTEND_SLOT,
+            {
+                "slot_number_id": own.number_id,
+                "own_lease_id": own.id,
+                "now": now,
+                "held_until": hold_until,
+            },
         )
         if extended.rowcount != 1:
             return None

@@ -24,6 +24,12 @@ class SyncSchedule:
         self._locks: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
 
+    def due(self, pool_id: int) -> bool:
+        """Whether the next `run` for the pool would load it."""
+        with self._lock:
+            last = self._loaded.get(pool_id)
+        return last is None or self._clock() - last >= self.interval
+
     def run(self, pool_id: int, load: Callable[[], None]) -> None:
         """Call `load` if the pool is due. The first load of a pool makes every caller wait
         for it (nobody leases from a pool not yet loaded); a later refresh is done by one

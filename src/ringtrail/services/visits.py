@@ -1,9 +1,16 @@
 """Starting a visit and keeping its number: the tracking script's two calls, as named steps.
 
 A visit start passes `check_sizes`, `find_project`, `check_origin`, `throttle_address`,
-`identify_visitor`, `throttle_visitor`, `classify`, `record_visit` and `assign_number`; a
-step that refuses raises VisitRefused with a typed reason and no number is taken. The trace
-of the steps is stored on the visit: it is the "why this source, why this number".
+`identify_visitor`, `throttle_visitor`, `classify` and `record_visit`, which stores the visit
+and calls `assign_number` inside the same transaction (one commit for the visit row, the lease
+and its history row); a step that refuses raises VisitRefused with a typed reason and no number
+is taken. The trace of the steps is stored on the visit: it is the "why this source, why this
+number".
+
+Visit starts are the hottest path: rows are written with Core statements built once, not
+with ORM objects. If the lease cannot be taken inside the visit's transaction (a pool due for
+a reload, a conflict), that transaction is rolled back and the visit start is done as two:
+the visit first, then the lease with the backend's own retries.
 """
 
 from __future__ import annotations
@@ -14,13 +21,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringtrail.domain.analytics_ids import AnalyticsIds, extract_analytics_ids
@@ -28,8 +35,8 @@ from ringtrail.domain.bots import describe_device, is_bot
 from ringtrail.domain.cookie_domain import registrable_domain
 from ringtrail.domain.source_rules import Decision, apply_rules, choose_touch
 from ringtrail.domain.sources import Classification, VisitFacts, classify_visit
-from ringtrail.leases.base import LeaseBackend
-from ringtrail.leases.history import begin_write
+from ringtrail.leases.base import LeaseBackend, ReloadDue
+from ringtrail.leases.history import write_transaction
 from ringtrail.services.rate_limits import RateLimiter
 from ringtrail.services.tracking_config import (
     TrackingConfig,
@@ -53,6 +60,66 @@ RATE_WINDOW = timedelta(minutes=1)
 EXPIRY_SWEEP_SECONDS = 60.0
 
 _visits = cast(Table, Visit.__table__)
+_visitors = cast(Table, Visitor.__table__)
+
+_FIND_VISITOR = select(_visitors.c.id, _visitors.c.first_visit_id).where(
+    _visitors.c.project_id == bindparam("project_id"),
+    _visitors.c.public_id == bindparam("public_id"),
+)
+_INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
+_VISITOR_SEEN = (
+    update(_visitors)
+    .where(_visitors.c.id == bindparam("visitor_id"))
+    .values(last_seen_at=bindparam("now"))
+)
+_FIRST_VISIT = (
+    update(_visitors)
+    .where(_visitors.c.id == bindparam("visitor_id"))
+    .values(first_visit_id=bindparam("visit_id"))
+)
+_LAST_VISIT = (
+    select(_visits.c.id, _visits.c.last_seen_at, _visits.c.is_bot, _visits.c.extra)
+    .where(_visits.c.visitor_id == bindparam("visitor_id"))
+    .order_by(_visits.c.started_at.desc(), _visits.c.id.desc())
+    .limit(1)
+)
+_VISIT_SEEN = (
+    update(_visits)
+    .where(_visits.c.id == bindparam("visit_id"))
+    .values(last_seen_at=bindparam("now"))
+)
+_INSERT_VISIT = insert(_visits).returning(_visits.c.id)
+_VISIT_COLUMNS = tuple(c for c in _visits.c if c.name not in ("id", "visitor_id"))
+_NO_VISIT_VALUES = dict.fromkeys(column.name for column in _VISIT_COLUMNS)
+
+
+def _new_visitor_and_visit() -> Any:
+    """PostgreSQL: a new visitor and its first visit in one statement. The visit's id is drawn
+    from its sequence first, so the visitor row is written with it (no update after)."""
+    visitor = (
+        insert(_visitors)
+        .values(
+            project_id=bindparam("visitor_project_id"),
+            public_id=bindparam("visitor_public_id"),
+            first_seen_at=bindparam("visitor_seen_at"),
+            last_seen_at=bindparam("visitor_seen_at"),
+            first_visit_id=func.nextval(func.pg_get_serial_sequence("visits", "id")),
+        )
+        .returning(_visitors.c.id, _visitors.c.first_visit_id)
+        .cte("new_visitor")
+    )
+    values = [bindparam(column.name, type_=column.type) for column in _VISIT_COLUMNS]
+    return (
+        insert(_visits)
+        .from_select(
+            ["id", "visitor_id", *(column.name for column in _VISIT_COLUMNS)],
+            select(visitor.c.first_visit_id, visitor.c.id, *values),
+        )
+        .returning(_visits.c.id, _visits.c.visitor_id)
+    )
+
+
+_NEW_VISITOR_AND_VISIT = _new_visitor_and_visit()
 
 
 class Reason(StrEnum):
@@ -155,6 +222,10 @@ class TrackingService:
         config_cache: TrackingConfigCache | None = None,
     ) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        if not isinstance(bind, Engine):
+            raise TypeError("the session factory must be bound to an Engine")
+        self.engine = bind
         self.backend = backend
         self.signer = signer
         self.limiter = limiter
@@ -277,57 +348,39 @@ class TrackingService:
             context.trace.append("bot: user agent is a crawler; no pool number is taken")
 
     def record_visit(self, context: _Context) -> None:
-        """Store the visitor and the visit (or continue the visit in progress)."""
-        with self.sessions() as session:
-            begin_write(session)
-            visitor = None
-            if context.returning:  # a new random id cannot be in the table yet
-                visitor = session.scalar(
-                    select(Visitor).where(
-                        Visitor.project_id == context.project.project_id,
-                        Visitor.public_id == context.public_id,
-                    )
-                )
-            previous: Visit | None = None
-            if visitor is None:
-                visitor = Visitor(
-                    project_id=context.project.project_id,
-                    public_id=context.public_id,
-                    first_seen_at=context.now,
-                    last_seen_at=context.now,
-                )
-                session.add(visitor)
-                session.flush()
+        """Store the visitor and the visit (or continue the visit in progress), and take the
+        number (`assign_number`) in the same transaction."""
+        decision, traced = context.decision, len(context.trace)
+        lease_failed = False
+        try:
+            with write_transaction(self.engine) as connection:
+                new_visitor = self._write_visit(connection, context)
+                try:
+                    self.assign_number(context, connection, new_visitor)
+                except Exception:
+                    lease_failed = True
+                    raise
+            return
+        except Exception as exc:
+            if not lease_failed:
+                raise
+            if isinstance(exc, ReloadDue):
+                log.debug("%s; starting the visit in two transactions", exc)
             else:
-                visitor.last_seen_at = context.now
-                previous = session.scalar(
-                    select(Visit)
-                    .where(Visit.visitor_id == visitor.id)
-                    .order_by(Visit.started_at.desc(), Visit.id.desc())
-                    .limit(1)
-                )
-            context.visitor_id = visitor.id
-            prior = _decision_from_json(previous.extra.get("decision")) if previous else None
-            if previous is not None and prior is not None and self._continues(previous, context):
-                previous.last_seen_at = context.now
-                context.visit_id = previous.id
-                context.decision = prior
-                context.trace.append(f"visit: continues visit {previous.id}")
-            else:
-                assert context.decision is not None
-                context.decision = choose_touch(
-                    prior, context.decision, context.project.attribution_touch
-                )
-                visit = self._new_visit(context, visitor.id)
-                session.add(visit)
-                session.flush()
-                context.visit_id = visit.id
-                if visitor.first_visit_id is None:
-                    visitor.first_visit_id = visit.id
-            session.commit()
+                log.warning("lease in the visit's transaction failed (%r); trying again", exc)
+        context.decision, context.shown, context.pool_id = decision, None, None
+        del context.trace[traced:]
+        with write_transaction(self.engine) as connection:
+            self._write_visit(connection, context)
+        self.assign_number(context)
 
-    def assign_number(self, context: _Context) -> None:
-        """The number this visitor sees: a pool hold, a static number, the default, or none."""
+    def assign_number(
+        self, context: _Context, connection: Connection | None = None, new_visitor: bool = False
+    ) -> None:
+        """The number this visitor sees: a pool hold, a static number, the default, or none.
+
+        Inside the visit's transaction (`connection`) a failing lease raises, so the caller
+        can roll back and retry; on its own, a failing lease shows the pool's default."""
         decision = context.decision
         assert decision is not None
         pool = context.project.pools.get(decision.pool_id) if decision.pool_id else None
@@ -337,11 +390,25 @@ class TrackingService:
                 if pool.default is not None:
                     context.shown = (pool.default.e164, "default")
                 return
+            snapshot = self._snapshot(context)
             try:
-                outcome = self.backend.acquire(
-                    pool, context.visitor_id, context.visit_id, self._snapshot(context), context.now
-                )
+                if connection is None:
+                    outcome = self.backend.acquire(
+                        pool, context.visitor_id, context.visit_id, snapshot, context.now
+                    )
+                else:
+                    outcome = self.backend.acquire(
+                        pool,
+                        context.visitor_id,
+                        context.visit_id,
+                        snapshot,
+                        context.now,
+                        connection=connection,
+                        new_visitor=new_visitor,
+                    )
             except Exception:
+                if connection is not None:
+                    raise
                 log.exception("lease failed on pool %s; showing its default", pool.pool_id)
                 if pool.default is not None:
                     context.shown = (pool.default.e164, "default")
@@ -352,6 +419,73 @@ class TrackingService:
         static = context.project.statics.get(decision.static_number_id or 0)
         if static is not None and not static.offline_only:
             context.shown = (static.e164, "static")
+
+    def _write_visit(self, connection: Connection, context: _Context) -> bool:
+        """`record_visit`'s rows; returns whether the visitor is new."""
+        visitor = None
+        if context.returning:  # a new random id cannot be in the table yet
+            visitor = connection.execute(
+                _FIND_VISITOR,
+                {"project_id": context.project.project_id, "public_id": context.public_id},
+            ).first()
+        assert context.decision is not None
+        if visitor is None:
+            context.decision = choose_touch(
+                None, context.decision, context.project.attribution_touch
+            )
+            self._insert_visitor_and_visit(connection, context)
+            return True
+        context.visitor_id = visitor.id
+        connection.execute(_VISITOR_SEEN, {"visitor_id": visitor.id, "now": context.now})
+        previous = connection.execute(_LAST_VISIT, {"visitor_id": visitor.id}).first()
+        prior = _decision_from_json(previous.extra.get("decision")) if previous else None
+        if previous is not None and prior is not None and self._continues(previous, context):
+            connection.execute(_VISIT_SEEN, {"visit_id": previous.id, "now": context.now})
+            context.visit_id = previous.id
+            context.decision = prior
+            context.trace.append(f"visit: continues visit {previous.id}")
+            return False
+        context.decision = choose_touch(prior, context.decision, context.project.attribution_touch)
+        context.visit_id = connection.execute(
+            _INSERT_VISIT, self._visit_row(context, visitor.id)
+        ).scalar_one()
+        if visitor.first_visit_id is None:
+            connection.execute(
+                _FIRST_VISIT, {"visitor_id": visitor.id, "visit_id": context.visit_id}
+            )
+        return False
+
+    def _insert_visitor_and_visit(self, connection: Connection, context: _Context) -> None:
+        """A new visitor and its first visit (one statement on PostgreSQL)."""
+        project_id, now = context.project.project_id, context.now
+        if connection.dialect.name == "postgresql":
+            row = dict(_NO_VISIT_VALUES)
+            row.update(
+                self._visit_row(context, 0),
+                visitor_project_id=project_id,
+                visitor_public_id=context.public_id,
+                visitor_seen_at=now,
+            )
+            del row["visitor_id"]  # the statement takes it from the new visitor row
+            context.visit_id, context.visitor_id = connection.execute(
+                _NEW_VISITOR_AND_VISIT, row
+            ).one()
+            return
+        context.visitor_id = connection.execute(
+            _INSERT_VISITOR,
+            {
+                "project_id": project_id,
+                "public_id": context.public_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+        ).scalar_one()
+        context.visit_id = connection.execute(
+            _INSERT_VISIT, self._visit_row(context, context.visitor_id)
+        ).scalar_one()
+        connection.execute(
+            _FIRST_VISIT, {"visitor_id": context.visitor_id, "visit_id": context.visit_id}
+        )
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -403,7 +537,7 @@ class TrackingService:
     def _address_hash(self, address: str) -> str:
         return hmac.new(self._address_key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _continues(self, previous: Visit, context: _Context) -> bool:
+    def _continues(self, previous: Any, context: _Context) -> bool:
         """A page view within SESSION_TIMEOUT that brings no new campaign continues the visit."""
         if previous.last_seen_at <= context.now - SESSION_TIMEOUT:
             return False
@@ -416,7 +550,7 @@ class TrackingService:
         referrer = classification.referrer_host
         return not referrer or context.project.allows_host(referrer)
 
-    def _new_visit(self, context: _Context, visitor_id: int) -> Visit:
+    def _visit_row(self, context: _Context, visitor_id: int) -> dict[str, Any]:
         request, classification, decision = (
             context.request,
             context.classification,
@@ -427,6 +561,8 @@ class TrackingService:
         device = describe_device(request.user_agent)
         utm = dict(classification.utm)
         clicks = dict(classification.click_ids)
+        if analytics and analytics.gclid and "gclid" not in clicks:
+            clicks["gclid"] = analytics.gclid  # a redirect dropped it from the URL; _gcl_aw kept it
         label = decision.classification
         session_ids = dict(analytics.ga_session_ids) if analytics else {}
         values: dict[str, Any] = {
@@ -451,18 +587,18 @@ class TrackingService:
             "browser": device.browser,
             "os": device.os,
         }
-        values = {k: _fit(k, v) for k, v in values.items() if k in _visits.c}
-        return Visit(
-            project_id=context.project.project_id,
-            visitor_id=visitor_id,
-            started_at=context.now,
-            last_seen_at=context.now,
-            source_rule_id=decision.rule_id,
-            source_trace=[*context.trace, *decision.trace],
-            is_bot=context.bot,
-            extra={"decision": _decision_to_json(decision), "ga_session_ids": session_ids},
+        values = {k: _fit(k, v) for k, v in values.items() if k in _LENGTHS}
+        return {
+            "project_id": context.project.project_id,
+            "visitor_id": visitor_id,
+            "started_at": context.now,
+            "last_seen_at": context.now,
+            "source_rule_id": decision.rule_id,
+            "source_trace": [*context.trace, *decision.trace],
+            "is_bot": context.bot,
+            "extra": {"decision": _decision_to_json(decision), "ga_session_ids": session_ids},
             **values,
-        )
+        }
 
     def _snapshot(self, context: _Context) -> dict[str, Any]:
         """What the lease row keeps of the visit: the attribution a later call needs."""
@@ -481,7 +617,7 @@ class TrackingService:
             "referrer_host": label.referrer_host,
             "utm": dict(label.utm),
             "click_ids": dict(label.click_ids),
-            "analytics": _jsonable(asdict(analytics)) if analytics else {},
+            "analytics": _jsonable(analytics) if analytics else {},
         }
 
     def _sweep_expired(self, now: datetime) -> None:
@@ -506,30 +642,45 @@ VISIT_STEPS: tuple[Step, ...] = (
     TrackingService.throttle_visitor,
     TrackingService.classify,
     TrackingService.record_visit,
-    TrackingService.assign_number,
 )
 
 _CLICK_COLUMNS = frozenset({"gclid", "gbraid", "wbraid", "yclid", "fbclid", "msclkid", "ttclid"})
 
 
+_LENGTHS: dict[str, int | None] = {
+    column.name: getattr(column.type, "length", None) for column in _visits.c
+}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _fit(column: str, value: Any) -> Any:
     """Cut a string to its column's length (PostgreSQL refuses longer ones)."""
-    length = getattr(_visits.c[column].type, "length", None)
+    length = _LENGTHS[column]
     if isinstance(value, str) and length is not None and len(value) > length:
         return value[:length]
     return value
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as JSON data: what `dataclasses.asdict` gives, with string keys and lists for
+    tuples (without asdict's deep copies, which cost more than the rest of a visit start)."""
+    if value is None or type(value) in _SCALARS:
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+        return {name: _jsonable(getattr(value, name)) for name in names}
     return value
 
 
 def _decision_to_json(decision: Decision) -> dict[str, Any]:
-    return cast(dict[str, Any], _jsonable(asdict(decision)))
+    return cast(dict[str, Any], _jsonable(decision))
 
 
 def _decision_from_json(data: Any) -> Decision | None:

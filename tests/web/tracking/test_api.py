@@ -289,10 +289,14 @@ def test_garbage_bodies_are_refused_with_a_reason(
     set_up_site(db, world)
     garbage = client.post("/t/v1/visit", content=b"{not json", headers={"Origin": SITE})
     assert garbage.status_code == 400 and "JSON" in garbage.json()["detail"]
+    assert garbage.json()["reason"] == "bad_json"
     wrong = client.post("/t/v1/visit", content=b'{"key": 5}', headers={"Origin": SITE})
-    assert wrong.status_code == 422
+    assert wrong.status_code == 422 and wrong.json()["reason"] == "invalid_body"
+    assert wrong.json()["detail"][0]["loc"] == ["body", "key"]
     array = client.post("/t/v1/visit", content=b"[]", headers={"Origin": SITE})
-    assert array.status_code == 400
+    assert array.status_code == 400 and array.json()["reason"] == "bad_json"
+    big = client.post("/t/v1/visit", content=b" " * 20_000, headers={"Origin": SITE})
+    assert big.status_code == 413 and big.json()["reason"] == "too_large"
     assert lease_rows(db) == []
 
 
