@@ -10,15 +10,10 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ringtrail.domain.pools import (
-    DefaultNumber,
-    PoolCensus,
-    PoolDemand,
-    recommend_pool_size,
-    resolve_timings,
-)
+from ringtrail.domain.pools import DefaultNumber, PoolCensus, PoolDemand, recommend_pool_size
 from ringtrail.leases.base import LeaseBackend, PoolRef
 from ringtrail.leases.history import hour_of, overflows_since
+from ringtrail.services.tracking_config import make_pool_ref
 from ringtrail.storage.models import NumberLease, Pool, PoolOverflow, Project, TrackingNumber
 
 DEMAND_WINDOW = timedelta(days=7)
@@ -42,16 +37,8 @@ def pool_ref(session: Session, project: Project, pool: Pool) -> PoolRef:
             TrackingNumber.pool_id == pool.id, TrackingNumber.is_pool_default.is_(True)
         )
     )
-    return PoolRef(
-        project_id=project.id,
-        pool_id=pool.id,
-        timings=resolve_timings(
-            project.grace_minutes,
-            project.cooldown_minutes,
-            pool.grace_minutes,
-            pool.cooldown_minutes,
-        ),
-        default=DefaultNumber(default.id, default.e164) if default else None,
+    return make_pool_ref(
+        project, pool, DefaultNumber(default.id, default.e164) if default else None
     )
 
 

@@ -55,6 +55,21 @@ class TrackingConfig:
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
+def make_pool_ref(project: Project, pool: Pool, default: DefaultNumber | None) -> PoolRef:
+    """A pool as the lease backends see it: the pool's hold times, else the project's."""
+    return PoolRef(
+        project_id=project.id,
+        pool_id=pool.id,
+        timings=resolve_timings(
+            project.grace_minutes,
+            project.cooldown_minutes,
+            pool.grace_minutes,
+            pool.cooldown_minutes,
+        ),
+        default=default,
+    )
+
+
 def load_tracking_config(session: Session, public_key: str) -> TrackingConfig | None:
     """The tracking setup of the project with this public key, or None."""
     project = session.scalar(select(Project).where(Project.public_key == public_key))
@@ -100,20 +115,7 @@ def load_tracking_config(session: Session, public_key: str) -> TrackingConfig | 
         selectors=tuple(project.swap_selectors or []),
         attribution_touch="first" if project.attribution_touch == "first" else "last",
         rules=rules,
-        pools={
-            pool.id: PoolRef(
-                project_id=project.id,
-                pool_id=pool.id,
-                timings=resolve_timings(
-                    project.grace_minutes,
-                    project.cooldown_minutes,
-                    pool.grace_minutes,
-                    pool.cooldown_minutes,
-                ),
-                default=defaults.get(pool.id),
-            )
-            for pool in pools
-        },
+        pools={pool.id: make_pool_ref(project, pool, defaults.get(pool.id)) for pool in pools},
         statics=statics,
     )
 
