@@ -31,7 +31,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from ringtrail.domain.pools import resolve_timings
 from ringtrail.storage.models import NumberLease, Pool, PoolOverflow, Project
@@ -105,11 +104,6 @@ def begin_immediate(connection: Connection) -> None:
     """
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def begin_write(session: Session) -> None:
-    """`begin_immediate` for an ORM session that has not run anything yet."""
-    begin_immediate(session.connection())
 
 
 @contextmanager

@@ -51,8 +51,3 @@ class SyncSchedule:
                 self._loaded[pool_id] = self._clock()
         finally:
             pool_lock.release()
-
-    def forget(self, pool_id: int) -> None:
-        """Make the next caller reload the pool."""
-        with self._lock:
-            self._loaded.pop(pool_id, None)
