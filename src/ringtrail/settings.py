@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = False
     session_max_age_days: int = Field(default=14, ge=1)
     default_locale: Literal["en", "ru", "uk"] = "en"
+    run_jobs: bool = True
+    recordings_storage: Literal["local", "s3"] = "local"
+    recordings_dir: Path | None = None
+    recording_url_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    amqp_url: str = ""
+    sip_events_queue: str = "ringtrail.sip-events"
 
     @field_validator("database_url")
     @classmethod
@@ -113,6 +124,8 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'ringtrail.db'}"
+        if self.recordings_dir is None:
+            self.recordings_dir = self.data_dir / "recordings"
         return self
 
     @property

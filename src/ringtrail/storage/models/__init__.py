@@ -15,6 +15,7 @@ from ringtrail.storage.models.calls import (
 from ringtrail.storage.models.deliveries import OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
+from ringtrail.storage.models.telephony import TelephonyAccount
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
 from ringtrail.storage.models.visits import Visit, Visitor
 
@@ -40,6 +41,7 @@ __all__ = [
     "Recording",
     "SourceRule",
     "Tag",
+    "TelephonyAccount",
     "TrackingNumber",
     "User",
     "Visit",

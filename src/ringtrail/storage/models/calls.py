@@ -64,6 +64,9 @@ class Call(IdMixin, CreatedMixin, Base):
         IdType, ForeignKey("visits.id", ondelete="SET NULL")
     )
     first_call_id: Mapped[int | None] = mapped_column(IdType)
+    lead_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("leads.id", ondelete="SET NULL", use_alter=True), index=True
+    )
     attribution_kind: Mapped[str] = mapped_column(String(20), default="unattributed")
     attribution_reason: Mapped[str] = mapped_column(String(500), default="")
     confidence: Mapped[float] = mapped_column(Float, default=0.0)

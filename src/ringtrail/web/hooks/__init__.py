@@ -1,0 +1,1 @@
+"""Webhooks that telephony providers call: the generic signed webhook, Twilio, Zadarma, Binotel."""
