@@ -14,6 +14,7 @@ from ringtrail.web import health
 from ringtrail.web.api.router import api_router
 from ringtrail.web.dashboard.setup import install_dashboard
 from ringtrail.web.errors import install_error_handlers
+from ringtrail.web.hooks.router import hooks_router
 from ringtrail.web.tracking.router import tracking_router
 
 
@@ -39,5 +40,6 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(tracking_router)
+    app.include_router(hooks_router)
     install_dashboard(app, runtime)
     return app
