@@ -57,7 +57,9 @@ class CallStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-UNANSWERED = frozenset({CallStatus.MISSED, CallStatus.BUSY, CallStatus.FAILED, CallStatus.ABANDONED})
+UNANSWERED = frozenset(
+    {CallStatus.MISSED, CallStatus.BUSY, CallStatus.FAILED, CallStatus.ABANDONED}
+)
 
 
 @dataclass(frozen=True)

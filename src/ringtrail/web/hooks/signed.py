@@ -1,0 +1,58 @@
+"""POST /hooks/v1/{public_key}/calls: the generic signed webhook (docs/webhooks.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ringtrail.services.telephony_accounts import project_by_public_key
+from ringtrail.telephony import signed
+from ringtrail.telephony.errors import BadSignature, InvalidPayload
+from ringtrail.web.deps import get_runtime
+from ringtrail.web.hooks.common import ingest_events
+
+router = APIRouter()
+MAX_BODY_BYTES = 1_000_000
+
+
+def _project_secret(request: Request, public_key: str) -> tuple[int, str] | None:
+    with get_runtime(request).sessions() as db:
+        project = project_by_public_key(db, public_key)
+        return (project.id, project.webhook_secret) if project else None
+
+
+@router.post("/v1/{public_key}/calls")
+async def receive_call_events(public_key: str, request: Request) -> JSONResponse:
+    """Verify, parse and ingest one event or a batch; answer what was accepted."""
+    found = await run_in_threadpool(_project_secret, request, public_key)
+    if found is None:
+        return JSONResponse({"detail": "unknown project key"}, status_code=404)
+    project_id, secret = found
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return JSONResponse({"detail": "body is larger than 1 MB"}, status_code=413)
+    try:
+        signed.verify(
+            secret,
+            request.headers.get("x-ringtrail-timestamp"),
+            request.headers.get("x-ringtrail-signature"),
+            body,
+            datetime.now(UTC),
+        )
+    except BadSignature as exc:
+        return JSONResponse({"detail": f"signature refused: {exc}"}, status_code=403)
+    try:
+        events = signed.parse(body, project_id)
+    except InvalidPayload as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+    results = await ingest_events(request, events, project_id=project_id)
+    return JSONResponse(
+        {
+            "accepted": sum(not r.duplicate for r in results),
+            "duplicates": sum(r.duplicate for r in results),
+            "calls": [r.call_id for r in results],
+        }
+    )
