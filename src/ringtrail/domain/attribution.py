@@ -291,12 +291,12 @@ class CallerStanding:
 def caller_standing(
     earlier: Iterable[EarlierCall], call_at: datetime, unique_window: timedelta
 ) -> CallerStanding:
-    """Classify a caller from their earlier calls (only those before `call_at` count).
+    """Classify a caller from their earlier calls (none may start after `call_at`).
 
     Unique means no call from the same number within `unique_window` before this one; a
     repeat call inside the window joins the lead of the caller's latest call.
     """
-    before = sorted((c for c in earlier if c.started_at < call_at), key=lambda c: c.started_at)
+    before = sorted((c for c in earlier if c.started_at <= call_at), key=lambda c: c.started_at)
     if not before:
         return CallerStanding(True, True, None, (), None, None)
     latest = before[-1]

@@ -500,13 +500,16 @@ class CallIngestion:
     ) -> CallerStanding:
         if project is None or caller is None:
             return caller_standing([], started_at, timedelta(days=30))
+        earlier = or_(
+            calls.c.started_at < started_at,
+            and_(calls.c.started_at == started_at, calls.c.id < call_id),
+        )
         rows = connection.execute(
             select(calls.c.id, calls.c.started_at, calls.c.visitor_id, calls.c.lead_id)
             .where(
                 calls.c.project_id == project.id,
                 calls.c.caller_e164 == caller,
-                calls.c.id != call_id,
-                calls.c.started_at < started_at,
+                earlier,
             )
             .order_by(calls.c.started_at.desc())
             .limit(HISTORY_LIMIT)
@@ -515,12 +518,11 @@ class CallIngestion:
             select(func.min(calls.c.id)).where(
                 calls.c.project_id == project.id,
                 calls.c.caller_e164 == caller,
-                calls.c.id != call_id,
-                calls.c.started_at < started_at,
+                earlier,
             )
         ).scalar()
-        earlier = [EarlierCall(r.id, r.started_at, r.visitor_id, r.lead_id) for r in rows]
-        standing = caller_standing(earlier, started_at, project.unique_window)
+        history = [EarlierCall(r.id, r.started_at, r.visitor_id, r.lead_id) for r in rows]
+        standing = caller_standing(history, started_at, project.unique_window)
         if first is not None and standing.first_call_id != first:
             standing = CallerStanding(
                 standing.first_time,
