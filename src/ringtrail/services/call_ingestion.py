@@ -17,7 +17,7 @@ An event for a number nobody tracks is stored on an unattributed call, never dro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -96,6 +96,8 @@ class _Batch:
     """Lookups shared by the events of one batch."""
 
     projects: dict[int, _ProjectInfo | None] = field(default_factory=dict)
+    numbers: dict[tuple[str, int | None], Any] = field(default_factory=dict)
+    policies: dict[int | None, AttributionPolicy] = field(default_factory=dict)
 
 
 def event_to_json(event: CallEvent) -> dict[str, Any]:
@@ -157,34 +159,41 @@ class CallIngestion:
     def ingest_many(
         self, events: Sequence[CallEvent], *, project_id: int | None = None
     ) -> list[IngestResult]:
-        """Ingest events in one transaction, in order; results match `events` one for one."""
+        """Ingest events in one transaction; results match `events` one for one.
+
+        Events of one call are applied together (the call is rebuilt once per batch), calls
+        in the order their first event appears.
+        """
         batch = _Batch()
+        groups: dict[tuple[str, str], list[int]] = {}
+        for index, event in enumerate(events):
+            groups.setdefault((event.provider, event.provider_call_id), []).append(index)
+        results: list[IngestResult | None] = [None] * len(events)
         with write_transaction(self.engine) as connection:
-            return [self._ingest_one(connection, batch, e, project_id) for e in events]
+            for indexes in groups.values():
+                group = [events[i] for i in indexes]
+                for index, result in zip(
+                    indexes, self._ingest_call(connection, batch, group, project_id), strict=True
+                ):
+                    results[index] = result
+        return [r for r in results if r is not None]
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _ingest_one(
+    def _ingest_call(
         self,
         connection: Connection,
         batch: _Batch,
-        event: CallEvent,
+        group: Sequence[CallEvent],
         project_id: int | None,
-    ) -> IngestResult:
+    ) -> list[IngestResult]:
+        """Apply the events of one call; one result per event, in order."""
         now = self.clock()
-        event_id = self.store_event(connection, event, project_id, now)
-        if event_id is None:
-            row = connection.execute(
-                select(events_table.c.call_id, events_table.c.project_id).where(
-                    events_table.c.dedupe_key == event.dedupe_key
-                )
-            ).first()
-            return IngestResult(row.call_id if row else None, row.project_id if row else None, True)
-        call, created = self.lock_call(connection, event, project_id, now)
-        connection.execute(
-            update(events_table).where(events_table.c.id == event_id).values(call_id=call["id"])
-        )
-        timeline = self.rebuild_timeline(connection, call, event)
+        call, created = self.lock_call(connection, group[0], project_id, now)
+        stored = self.store_events(connection, call, group, now)
+        if not stored:
+            return [IngestResult(call["id"], call["project_id"], True) for _ in group]
+        timeline = self.rebuild_timeline(connection, call, group, created)
         values: dict[str, Any] = {
             "started_at": timeline.started_at,
             "answered_at": timeline.answered_at,
@@ -201,75 +210,108 @@ class CallIngestion:
             values |= self.attribute(connection, batch, call, timeline, project_id, now)
         connection.execute(update(calls).where(calls.c.id == call["id"]).values(**values))
         project_of_call = values.get("project_id", call["project_id"])
-        if event.kind is CallEventKind.RECORDING_READY and event.recording_url:
-            self.schedule_recording(connection, batch, call["id"], project_of_call, event, now)
-        connection.execute(
-            update(events_table)
-            .where(events_table.c.id == event_id)
-            .values(project_id=project_of_call)
-        )
-        return IngestResult(call["id"], project_of_call, False)
+        if project_of_call != project_id:
+            connection.execute(
+                update(events_table)
+                .where(events_table.c.dedupe_key.in_([e.dedupe_key[:255] for e in stored]))
+                .values(project_id=project_of_call)
+            )
+        for event in stored:
+            if event.kind is CallEventKind.RECORDING_READY and event.recording_url:
+                self.schedule_recording(
+                    connection, batch, call["id"], project_of_call, event, now, created
+                )
+        fresh = {id(e) for e in stored}
+        return [IngestResult(call["id"], project_of_call, id(e) not in fresh) for e in group]
 
-    def store_event(
-        self, connection: Connection, event: CallEvent, project_id: int | None, now: datetime
-    ) -> int | None:
-        """Insert the event; None when its dedupe key is already stored (a redelivery)."""
-        values = {
-            "project_id": project_id,
-            "provider": event.provider,
-            "dedupe_key": event.dedupe_key[:255],
-            "event_type": event.kind.value,
-            "occurred_at": event.occurred_at,
-            "received_at": now,
-            "payload": {
-                "call_id": event.provider_call_id,
-                "event": event_to_json(event),
-                "raw": dict(event.payload),
-            },
-        }
-        statement = _insert(connection)(events_table).values(**values)
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        return cast(int | None, connection.execute(statement.returning(events_table.c.id)).scalar())
+    def store_events(
+        self,
+        connection: Connection,
+        call: Mapping[str, Any],
+        group: Sequence[CallEvent],
+        now: datetime,
+    ) -> list[CallEvent]:
+        """Insert the events not stored yet; returns them (redeliveries are left out)."""
+        unique: dict[str, CallEvent] = {}
+        for event in group:
+            unique.setdefault(event.dedupe_key[:255], event)
+        rows = [
+            {
+                "project_id": call["project_id"],
+                "call_id": call["id"],
+                "provider": event.provider,
+                "dedupe_key": key,
+                "event_type": event.kind.value,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "payload": {
+                    "call_id": event.provider_call_id,
+                    "event": event_to_json(event),
+                    "raw": dict(event.payload),
+                },
+            }
+            for key, event in unique.items()
+        ]
+        statement = (
+            _insert(connection)(events_table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(events_table.c.dedupe_key)
+        )
+        inserted = set(connection.execute(statement).scalars())
+        return [event for key, event in unique.items() if key in inserted]
 
     def lock_call(
         self, connection: Connection, event: CallEvent, project_id: int | None, now: datetime
     ) -> tuple[Mapping[str, Any], bool]:
-        """The call row of the event, locked for this transaction, and whether it is new."""
+        """The call row of the event, locked for this transaction, and whether it is new.
+
+        The insert comes first: most batches start a call, and an insert that meets the
+        unique key waits for the other transaction and then leaves the row to the SELECT.
+        """
         key = and_(
             calls.c.provider == event.provider,
             calls.c.provider_call_id == event.provider_call_id[:200],
         )
         locked = select(calls).where(key).with_for_update()
-        row = connection.execute(locked).mappings().first()
-        if row is not None:
-            return dict(row), False
+        values: dict[str, Any] = {
+            "project_id": project_id,
+            "provider": event.provider,
+            "provider_call_id": event.provider_call_id[:200],
+            "direction": "inbound",
+            "dialled_e164": (event.dialled or "")[:20],
+            "started_at": event.occurred_at,
+            "status": "in_progress",
+            "needs_callback": False,
+            "attribution_kind": "pending",
+            "attribution_reason": "",
+            "confidence": 0.0,
+            "candidates": [],
+            "snapshot": {},
+            "created_at": now,
+            "lead_id": None,
+        }
         statement = (
             _insert(connection)(calls)
-            .values(
-                project_id=project_id,
-                provider=event.provider,
-                provider_call_id=event.provider_call_id[:200],
-                direction="inbound",
-                dialled_e164=(event.dialled or "")[:20],
-                started_at=event.occurred_at,
-                status="in_progress",
-                needs_callback=False,
-                attribution_kind="pending",
-                attribution_reason="",
-                confidence=0.0,
-                candidates=[],
-                snapshot={},
-                created_at=now,
-            )
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["provider", "provider_call_id"])
+            .returning(calls.c.id)
         )
-        created = connection.execute(statement.returning(calls.c.id)).scalar() is not None
-        return dict(connection.execute(locked).mappings().one()), created
+        new_id = connection.execute(statement).scalar()
+        if new_id is not None:
+            return {**values, "id": new_id}, True
+        return dict(connection.execute(locked).mappings().one()), False
 
     def rebuild_timeline(
-        self, connection: Connection, call: Mapping[str, Any], current: CallEvent
+        self,
+        connection: Connection,
+        call: Mapping[str, Any],
+        group: Sequence[CallEvent],
+        created: bool,
     ) -> CallTimeline:
-        """Fold every stored event of the call (the current one included)."""
+        """Fold every stored event of the call (a new call has only this batch's)."""
+        if created:
+            return fold_events(group)
         rows = connection.execute(
             select(events_table.c.dedupe_key, events_table.c.payload).where(
                 events_table.c.call_id == call["id"]
@@ -279,7 +321,7 @@ class CallIngestion:
             event_from_row(call["provider"], call["provider_call_id"], key, payload)
             for key, payload in rows
         ]
-        return fold_events(stored or [current])
+        return fold_events(stored or group)
 
     def attribute(
         self,
@@ -295,7 +337,10 @@ class CallIngestion:
         dialled_raw = timeline.dialled or call["dialled_e164"] or ""
         country = project.default_country if project else None
         dialled = dialled_to_e164(dialled_raw, country) or dialled_raw[:20]
-        number_row = self._number(connection, dialled, project.id if project else None)
+        number_key = (dialled, project.id if project else None)
+        if number_key not in batch.numbers:
+            batch.numbers[number_key] = self._number(connection, *number_key)
+        number_row = batch.numbers[number_key]
         if project is None and number_row is not None:
             project = self._project(connection, batch, number_row.project_id)
         country = project.default_country if project else None
@@ -305,7 +350,9 @@ class CallIngestion:
         holds: list[HoldRecord] = []
         policy = AttributionPolicy()
         if number.kind is NumberKind.POOL and number.number_id is not None and project:
-            policy = self._policy(connection, project, number.pool_id)
+            if number.pool_id not in batch.policies:
+                batch.policies[number.pool_id] = self._policy(connection, project, number.pool_id)
+            policy = batch.policies[number.pool_id]
             holds = self._holds(connection, number.number_id, timeline.started_at, policy)
         attribution = attribute_call(
             number,
@@ -315,9 +362,6 @@ class CallIngestion:
             known_visitors=standing.known_visitors,
         )
         values = self._attribution_values(attribution)
-        visit_geo = self._visit_geo(connection, attribution)
-        if visit_geo:
-            values["snapshot"] = {**values["snapshot"], "visitor_geo": visit_geo}
         caller_country, caller_region = caller_geography(caller) if caller else (None, None)
         visitor_id = values.pop("visitor_id") or standing.previous_visitor_id
         values |= {
@@ -346,15 +390,18 @@ class CallIngestion:
         project_id: int | None,
         event: CallEvent,
         now: datetime,
+        new_call: bool,
     ) -> None:
-        """Queue the audio for the fetch job, once per URL."""
+        """Queue the audio for the fetch job, once per URL (a new call has none yet)."""
         url = cast(str, event.recording_url)
-        known = connection.execute(
-            select(recordings.c.id).where(
-                recordings.c.call_id == call_id, recordings.c.provider_url == url
-            )
-        ).first()
-        if known is not None:
+        if (
+            not new_call
+            and connection.execute(
+                select(recordings.c.id).where(
+                    recordings.c.call_id == call_id, recordings.c.provider_url == url
+                )
+            ).first()
+        ):
             return
         project = self._project(connection, batch, project_id)
         retention = timedelta(days=project.retention_days if project else 365)
@@ -465,7 +512,8 @@ class CallIngestion:
     ) -> list[HoldRecord]:
         earliest_end = call_at - policy.lookback - policy.cooldown
         rows = connection.execute(
-            select(leases)
+            select(leases, Visit.geo_country, Visit.geo_region, Visit.geo_city)
+            .outerjoin(Visit, Visit.id == leases.c.visit_id)
             .where(
                 leases.c.number_id == number_id,
                 leases.c.leased_at <= call_at + policy.clock_skew,
@@ -485,7 +533,7 @@ class CallIngestion:
                 hold_until=row["hold_until"],
                 released_at=row["released_at"],
                 cooldown_until=row["cooldown_until"],
-                snapshot=row["snapshot"] or {},
+                snapshot=_with_geo(row["snapshot"] or {}, row),
             )
             for row in rows
         ]
@@ -505,33 +553,22 @@ class CallIngestion:
             and_(calls.c.started_at == started_at, calls.c.id < call_id),
         )
         rows = connection.execute(
-            select(calls.c.id, calls.c.started_at, calls.c.visitor_id, calls.c.lead_id)
-            .where(
-                calls.c.project_id == project.id,
-                calls.c.caller_e164 == caller,
-                earlier,
+            select(
+                calls.c.id,
+                calls.c.started_at,
+                calls.c.visitor_id,
+                calls.c.lead_id,
+                func.min(calls.c.id).over().label("first_id"),
             )
+            .where(calls.c.project_id == project.id, calls.c.caller_e164 == caller, earlier)
             .order_by(calls.c.started_at.desc())
             .limit(HISTORY_LIMIT)
         ).all()
-        first = connection.execute(
-            select(func.min(calls.c.id)).where(
-                calls.c.project_id == project.id,
-                calls.c.caller_e164 == caller,
-                earlier,
-            )
-        ).scalar()
         history = [EarlierCall(r.id, r.started_at, r.visitor_id, r.lead_id) for r in rows]
         standing = caller_standing(history, started_at, project.unique_window)
-        if first is not None and standing.first_call_id != first:
-            standing = CallerStanding(
-                standing.first_time,
-                standing.unique,
-                first,
-                standing.known_visitors,
-                standing.previous_visitor_id,
-                standing.previous_lead_id,
-            )
+        if rows and standing.first_call_id != rows[0].first_id:
+            # The caller has more calls than the history read; the first is older still.
+            standing = replace(standing, first_call_id=rows[0].first_id)
         return standing
 
     def _attribution_values(self, attribution: Attribution) -> dict[str, Any]:
@@ -552,20 +589,6 @@ class CallIngestion:
             "visitor_id": chosen.hold.visitor_id if chosen else None,
             "visit_id": chosen.hold.visit_id if chosen else None,
         }
-
-    def _visit_geo(self, connection: Connection, attribution: Attribution) -> dict[str, str]:
-        chosen = attribution.chosen
-        if chosen is None or chosen.hold.visit_id is None:
-            return {}
-        row = connection.execute(
-            select(Visit.geo_country, Visit.geo_region, Visit.geo_city).where(
-                Visit.id == chosen.hold.visit_id
-            )
-        ).first()
-        if row is None:
-            return {}
-        geo = {"country": row.geo_country, "region": row.geo_region, "city": row.geo_city}
-        return {key: value for key, value in geo.items() if value}
 
     def _new_lead(
         self,
@@ -598,6 +621,17 @@ class CallIngestion:
                 .returning(leads.c.id)
             ).scalar_one(),
         )
+
+
+def _with_geo(snapshot: Mapping[str, Any], row: Any) -> dict[str, Any]:
+    """The hold's snapshot with the visit's geography, where the visit has one."""
+    geo = {
+        "country": row["geo_country"],
+        "region": row["geo_region"],
+        "city": row["geo_city"],
+    }
+    geo = {key: value for key, value in geo.items() if value}
+    return {**snapshot, "visitor_geo": geo} if geo else dict(snapshot)
 
 
 def _insert(connection: Connection) -> Any:
