@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tracking_bench as tb  # noqa: E402
 
-from ringtrail.domain.calls import CallEvent, CallEventKind, CallOutcome  # noqa: E402
+from ringtrail.domain.calls import CallEvent  # noqa: E402
 from ringtrail.runtime import bootstrap  # noqa: E402
 from ringtrail.services.call_ingestion import CallIngestion  # noqa: E402
 from ringtrail.settings import Settings  # noqa: E402
