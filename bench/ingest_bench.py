@@ -299,7 +299,7 @@ def main() -> None:
                 "results": results,
             },
             indent=2,
-        )  # fmt: skip
+        )
     )
     print(f"written {out.relative_to(ROOT)}")
 

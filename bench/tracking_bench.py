@@ -108,7 +108,7 @@ def seed(url: str, pool_size: int) -> str:
                 unique_call_window_days=30,
                 recording_retention_days=365,
                 target_call_goal_percent=80,
-                webhook_secret="bench",  # noqa: S106 (a throwaway database)
+                webhook_secret="bench",
                 extra={},
                 created_at=datetime.now(UTC),
             )
@@ -205,7 +205,7 @@ def visit_request(index: int, key: str) -> bytes:
             "url": f"https://{SITE}/flats?utm_source=google&utm_medium=cpc&utm_campaign=bench"
             f"&gclid=bench-{index}-{uuid.uuid4().hex[:8]}",
             "referrer": "https://www.google.com/",
-            "cookies": {"_ga": f"GA1.1.{random.randint(10**8, 10**9)}.1700000000"},  # noqa: S311
+            "cookies": {"_ga": f"GA1.1.{random.randint(10**8, 10**9)}.1700000000"},
             "visible": True,
         }
     ).encode()
