@@ -86,3 +86,35 @@ def test_the_alembic_command_runs_up_down_and_up(empty_database: str, tmp_path: 
         assert done.returncode == 0, (step, done.stderr)
     assert _tables(empty_database) == set(Base.metadata.tables)
     assert _differences(empty_database) == []
+
+
+def test_rebuilding_the_calls_table_keeps_the_rows_that_point_at_it(empty_database: str) -> None:
+    """0003 rebuilds `calls` on SQLite (batch mode): the cascade must not empty its children."""
+    from sqlalchemy import text
+
+    migrate.upgrade(empty_database, "0002")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO calls (id, provider, provider_call_id, direction, dialled_e164,"
+                    " started_at, status, needs_callback, attribution_kind, attribution_reason,"
+                    " confidence, candidates, snapshot, created_at) VALUES (1, 'test', 'c1',"
+                    " 'inbound', '+380441234567', '2026-11-23 10:00:00+00:00', 'answered', false,"
+                    " 'static', '', 1.0, '[]', '{}', '2026-11-23 10:00:00+00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO call_events (id, call_id, provider, dedupe_key, event_type,"
+                    " occurred_at, received_at, payload) VALUES (1, 1, 'test', 'k1', 'started',"
+                    " '2026-11-23 10:00:00+00:00', '2026-11-23 10:00:00+00:00', '{}')"
+                )
+            )
+        migrate.upgrade(empty_database)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM call_events")).scalar() == 1
+            assert connection.execute(text("SELECT lead_id FROM calls")).scalar() is None
+    finally:
+        engine.dispose()
