@@ -281,7 +281,7 @@ def test_a_recording_event_queues_the_audio_once(
     rows = db.scalars(select(Recording)).all()
     assert len(rows) == 1
     assert (rows[0].status, rows[0].provider_url, rows[0].duration_seconds) == ("pending", url, 58)
-    assert rows[0].delete_after == T0 + timedelta(seconds=80) + timedelta(days=365)
+    assert rows[0].delete_after == T0 + timedelta(days=365)
 
 
 def test_a_failing_batch_writes_nothing(

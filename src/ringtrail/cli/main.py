@@ -12,6 +12,8 @@ from ringtrail.cli.demo import demo
 from ringtrail.cli.errors import GuardedGroup
 from ringtrail.cli.migrate import migrate
 from ringtrail.cli.serve import serve
+from ringtrail.cli.sip_events import sip_events
+from ringtrail.cli.worker import worker
 
 app = typer.Typer(
     name="ringtrail",
@@ -47,6 +49,8 @@ app.command()(demo)
 app.add_typer(users.app, name="user")
 app.add_typer(projects.app, name="project")
 app.add_typer(apikeys.app, name="apikey")
+app.command(name="sip-events")(sip_events)
+app.command()(worker)
 
 
 def main() -> None:

@@ -21,7 +21,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,7 +72,7 @@ from ringtrail.storage.models import (
 from ringtrail.storage.models import (
     CallEvent as CallEventRow,
 )
-from ringtrail.storage.models.base import utcnow
+from ringtrail.storage.models.base import UTCDateTime, utcnow
 
 calls = cast(Table, Call.__table__)
 events_table = cast(Table, CallEventRow.__table__)
@@ -70,6 +81,87 @@ recordings = cast(Table, Recording.__table__)
 leads = cast(Table, Lead.__table__)
 HOLD_LIMIT = 20
 HISTORY_LIMIT = 50
+
+# Built once with bind parameters: building and cache-keying a statement per call costs more
+# than running it. No bind parameter is named like a column.
+_CALL_BY_KEY = (
+    select(calls)
+    .where(
+        calls.c.provider == bindparam("p_provider"),
+        calls.c.provider_call_id == bindparam("p_call_id"),
+    )
+    .with_for_update()
+)
+_INSERT_CALL = {
+    name: dialect.insert(calls)
+    .on_conflict_do_nothing(index_elements=["provider", "provider_call_id"])
+    .returning(calls.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_EVENTS = {
+    name: dialect.insert(events_table)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(events_table.c.dedupe_key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_EVENTS_OF_CALL = select(events_table.c.dedupe_key, events_table.c.payload).where(
+    events_table.c.call_id == bindparam("p_call")
+)
+_UPDATE_CALL = update(calls).where(calls.c.id == bindparam("p_call"))
+_NUMBER_COLUMNS = (
+    TrackingNumber.id,
+    TrackingNumber.project_id,
+    TrackingNumber.kind,
+    TrackingNumber.pool_id,
+    TrackingNumber.is_pool_default,
+    TrackingNumber.source,
+    TrackingNumber.medium,
+    TrackingNumber.campaign,
+)
+_NUMBER = select(*_NUMBER_COLUMNS).where(TrackingNumber.e164 == bindparam("p_e164"))
+_NUMBER_OF_PROJECT = _NUMBER.where(TrackingNumber.project_id == bindparam("p_project"))
+_HOLDS = (
+    select(leases, Visit.geo_country, Visit.geo_region, Visit.geo_city)
+    .outerjoin(Visit, Visit.id == leases.c.visit_id)
+    .where(
+        leases.c.number_id == bindparam("p_number"),
+        leases.c.leased_at <= bindparam("p_latest_start", type_=UTCDateTime()),
+        or_(
+            leases.c.released_at.is_(None),
+            leases.c.released_at >= bindparam("p_earliest_end", type_=UTCDateTime()),
+        ),
+        leases.c.hold_until >= bindparam("p_earliest_end", type_=UTCDateTime()),
+    )
+    .order_by(leases.c.leased_at.desc())
+    .limit(HOLD_LIMIT)
+)
+_CALLER_HISTORY = (
+    select(
+        calls.c.id,
+        calls.c.started_at,
+        calls.c.visitor_id,
+        calls.c.lead_id,
+        func.min(calls.c.id).over().label("first_id"),
+    )
+    .where(
+        calls.c.project_id == bindparam("p_project"),
+        calls.c.caller_e164 == bindparam("p_caller"),
+        or_(
+            calls.c.started_at < bindparam("p_started", type_=UTCDateTime()),
+            and_(
+                calls.c.started_at == bindparam("p_started", type_=UTCDateTime()),
+                calls.c.id < bindparam("p_call"),
+            ),
+        ),
+    )
+    .order_by(calls.c.started_at.desc())
+    .limit(HISTORY_LIMIT)
+)
+_INSERT_LEAD = insert(leads).returning(leads.c.id)
+_INSERT_RECORDING = insert(recordings)
+_RECORDING_OF_CALL = select(recordings.c.id).where(
+    recordings.c.call_id == bindparam("p_call"), recordings.c.provider_url == bindparam("p_url")
+)
 
 
 @dataclass(frozen=True)
@@ -208,7 +300,7 @@ class CallIngestion:
         moved = call["started_at"] != timeline.started_at
         if created or moved or call["attribution_kind"] == "pending":
             values |= self.attribute(connection, batch, call, timeline, project_id, now)
-        connection.execute(update(calls).where(calls.c.id == call["id"]).values(**values))
+        connection.execute(_UPDATE_CALL, {"p_call": call["id"], **values})
         project_of_call = values.get("project_id", call["project_id"])
         if project_of_call != project_id:
             connection.execute(
@@ -219,7 +311,14 @@ class CallIngestion:
         for event in stored:
             if event.kind is CallEventKind.RECORDING_READY and event.recording_url:
                 self.schedule_recording(
-                    connection, batch, call["id"], project_of_call, event, now, created
+                    connection,
+                    batch,
+                    call["id"],
+                    project_of_call,
+                    event,
+                    now,
+                    created,
+                    started_at=timeline.started_at,
                 )
         fresh = {id(e) for e in stored}
         return [IngestResult(call["id"], project_of_call, id(e) not in fresh) for e in group]
@@ -252,13 +351,8 @@ class CallIngestion:
             }
             for key, event in unique.items()
         ]
-        statement = (
-            _insert(connection)(events_table)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(events_table.c.dedupe_key)
-        )
-        inserted = set(connection.execute(statement).scalars())
+        statement = _INSERT_EVENTS[connection.dialect.name]
+        inserted = set(connection.execute(statement, rows).scalars())
         return [event for key, event in unique.items() if key in inserted]
 
     def lock_call(
@@ -269,11 +363,7 @@ class CallIngestion:
         The insert comes first: most batches start a call, and an insert that meets the
         unique key waits for the other transaction and then leaves the row to the SELECT.
         """
-        key = and_(
-            calls.c.provider == event.provider,
-            calls.c.provider_call_id == event.provider_call_id[:200],
-        )
-        locked = select(calls).where(key).with_for_update()
+        key = {"p_provider": event.provider, "p_call_id": event.provider_call_id[:200]}
         values: dict[str, Any] = {
             "project_id": project_id,
             "provider": event.provider,
@@ -291,16 +381,10 @@ class CallIngestion:
             "created_at": now,
             "lead_id": None,
         }
-        statement = (
-            _insert(connection)(calls)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["provider", "provider_call_id"])
-            .returning(calls.c.id)
-        )
-        new_id = connection.execute(statement).scalar()
+        new_id = connection.execute(_INSERT_CALL[connection.dialect.name], values).scalar()
         if new_id is not None:
             return {**values, "id": new_id}, True
-        return dict(connection.execute(locked).mappings().one()), False
+        return dict(connection.execute(_CALL_BY_KEY, key).mappings().one()), False
 
     def rebuild_timeline(
         self,
@@ -312,11 +396,7 @@ class CallIngestion:
         """Fold every stored event of the call (a new call has only this batch's)."""
         if created:
             return fold_events(group)
-        rows = connection.execute(
-            select(events_table.c.dedupe_key, events_table.c.payload).where(
-                events_table.c.call_id == call["id"]
-            )
-        )
+        rows = connection.execute(_EVENTS_OF_CALL, {"p_call": call["id"]})
         stored = [
             event_from_row(call["provider"], call["provider_call_id"], key, payload)
             for key, payload in rows
@@ -391,8 +471,11 @@ class CallIngestion:
         event: CallEvent,
         now: datetime,
         new_call: bool,
+        *,
+        started_at: datetime,
     ) -> None:
-        """Queue the audio for the fetch job, once per URL (a new call has none yet)."""
+        """Queue the audio for the fetch job, once per URL (a new call has none yet); it is
+        kept for the project's retention period from the call's start."""
         url = cast(str, event.recording_url)
         if (
             not new_call
@@ -406,16 +489,17 @@ class CallIngestion:
         project = self._project(connection, batch, project_id)
         retention = timedelta(days=project.retention_days if project else 365)
         connection.execute(
-            insert(recordings).values(
-                call_id=call_id,
-                provider_url=url,
-                status="pending",
-                duration_seconds=event.recording_duration,
-                attempts=0,
-                next_attempt_at=now,
-                delete_after=event.occurred_at + retention,
-                created_at=now,
-            )
+            _INSERT_RECORDING,
+            {
+                "call_id": call_id,
+                "provider_url": url,
+                "status": "pending",
+                "duration_seconds": event.recording_duration,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "delete_after": started_at + retention,
+                "created_at": now,
+            },
         )
 
     # -- lookups -----------------------------------------------------------------------------
@@ -451,19 +535,11 @@ class CallIngestion:
         return batch.projects[project_id]
 
     def _number(self, connection: Connection, e164: str, project_id: int | None) -> Any:
-        query = select(
-            TrackingNumber.id,
-            TrackingNumber.project_id,
-            TrackingNumber.kind,
-            TrackingNumber.pool_id,
-            TrackingNumber.is_pool_default,
-            TrackingNumber.source,
-            TrackingNumber.medium,
-            TrackingNumber.campaign,
-        ).where(TrackingNumber.e164 == e164)
-        if project_id is not None:
-            query = query.where(TrackingNumber.project_id == project_id)
-        return connection.execute(query).first()
+        if project_id is None:
+            return connection.execute(_NUMBER, {"p_e164": e164}).first()
+        return connection.execute(
+            _NUMBER_OF_PROJECT, {"p_e164": e164, "p_project": project_id}
+        ).first()
 
     def _dialled_number(self, connection: Connection, e164: str, row: Any) -> DialledNumber:
         if row is None:
@@ -512,16 +588,12 @@ class CallIngestion:
     ) -> list[HoldRecord]:
         earliest_end = call_at - policy.lookback - policy.cooldown
         rows = connection.execute(
-            select(leases, Visit.geo_country, Visit.geo_region, Visit.geo_city)
-            .outerjoin(Visit, Visit.id == leases.c.visit_id)
-            .where(
-                leases.c.number_id == number_id,
-                leases.c.leased_at <= call_at + policy.clock_skew,
-                or_(leases.c.released_at.is_(None), leases.c.released_at >= earliest_end),
-                leases.c.hold_until >= earliest_end,
-            )
-            .order_by(leases.c.leased_at.desc())
-            .limit(HOLD_LIMIT)
+            _HOLDS,
+            {
+                "p_number": number_id,
+                "p_latest_start": call_at + policy.clock_skew,
+                "p_earliest_end": earliest_end,
+            },
         ).mappings()
         return [
             HoldRecord(
@@ -548,21 +620,14 @@ class CallIngestion:
     ) -> CallerStanding:
         if project is None or caller is None:
             return caller_standing([], started_at, timedelta(days=30))
-        earlier = or_(
-            calls.c.started_at < started_at,
-            and_(calls.c.started_at == started_at, calls.c.id < call_id),
-        )
         rows = connection.execute(
-            select(
-                calls.c.id,
-                calls.c.started_at,
-                calls.c.visitor_id,
-                calls.c.lead_id,
-                func.min(calls.c.id).over().label("first_id"),
-            )
-            .where(calls.c.project_id == project.id, calls.c.caller_e164 == caller, earlier)
-            .order_by(calls.c.started_at.desc())
-            .limit(HISTORY_LIMIT)
+            _CALLER_HISTORY,
+            {
+                "p_project": project.id,
+                "p_caller": caller,
+                "p_started": started_at,
+                "p_call": call_id,
+            },
         ).all()
         history = [EarlierCall(r.id, r.started_at, r.visitor_id, r.lead_id) for r in rows]
         standing = caller_standing(history, started_at, project.unique_window)
@@ -603,22 +668,21 @@ class CallIngestion:
         return cast(
             int,
             connection.execute(
-                insert(leads)
-                .values(
-                    project_id=project_id,
-                    kind="call",
-                    call_id=call_id,
-                    visitor_id=visitor_id,
-                    visit_id=values.get("visit_id"),
-                    phone_e164=caller,
-                    source=values.get("source"),
-                    medium=values.get("medium"),
-                    campaign=values.get("campaign"),
-                    status="new",
-                    payload={},
-                    created_at=now,
-                )
-                .returning(leads.c.id)
+                _INSERT_LEAD,
+                {
+                    "project_id": project_id,
+                    "kind": "call",
+                    "call_id": call_id,
+                    "visitor_id": visitor_id,
+                    "visit_id": values.get("visit_id"),
+                    "phone_e164": caller,
+                    "source": values.get("source"),
+                    "medium": values.get("medium"),
+                    "campaign": values.get("campaign"),
+                    "status": "new",
+                    "payload": {},
+                    "created_at": now,
+                },
             ).scalar_one(),
         )
 
@@ -632,8 +696,3 @@ def _with_geo(snapshot: Mapping[str, Any], row: Any) -> dict[str, Any]:
     }
     geo = {key: value for key, value in geo.items() if value}
     return {**snapshot, "visitor_geo": geo} if geo else dict(snapshot)
-
-
-def _insert(connection: Connection) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT DO NOTHING on both databases."""
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert

@@ -1,13 +1,19 @@
-"""A project's telephony provider accounts: finding the one a webhook belongs to."""
+"""A project's telephony provider accounts: setting them up and finding the one a webhook hits."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ringtrail.services.errors import Conflict, NotFound
+from ringtrail.services.tracking import flush_or_conflict, reject_unknown
 from ringtrail.storage.models import Project, TelephonyAccount
 
 PROVIDERS = ("twilio", "zadarma", "binotel", "sip")
+ACCOUNT_FIELDS = frozenset(["account_ref", "secret", "config", "is_active"])
 
 
 def account_by_ref(db: Session, provider: str, account_ref: str) -> TelephonyAccount | None:
@@ -38,3 +44,93 @@ def account_of_project(db: Session, project: Project, provider: str) -> Telephon
 def project_by_public_key(db: Session, public_key: str) -> Project | None:
     """The project whose tracking key (the one in its script tag and webhook URLs) this is."""
     return db.scalars(select(Project).where(Project.public_key == public_key)).first()
+
+
+def webhook_paths(project: Project) -> dict[str, str]:
+    """Where each provider delivers this project's call events (paths under the public URL).
+
+    Twilio's webhook finds the project by the AccountSid it sends (the account's
+    `account_ref`); the others carry the project's public key in the path.
+    """
+    key = project.public_key
+    return {
+        "twilio": "/hooks/twilio/voice",
+        "zadarma": f"/hooks/zadarma/{key}",
+        "binotel": f"/hooks/binotel/{key}",
+        "sip": f"/hooks/v1/{key}/calls",
+    }
+
+
+def list_accounts(db: Session, project: Project) -> list[TelephonyAccount]:
+    """The project's accounts, active or not, in the order of PROVIDERS."""
+    accounts = db.scalars(select(TelephonyAccount).where(TelephonyAccount.project_id == project.id))
+    return sorted(accounts, key=lambda a: (_provider_rank(a.provider), a.provider))
+
+
+def _provider_rank(provider: str) -> int:
+    return PROVIDERS.index(provider) if provider in PROVIDERS else len(PROVIDERS)
+
+
+def _ensure_provider(provider: str) -> None:
+    if provider not in PROVIDERS:
+        raise NotFound(f"no such provider: {provider}; known: {', '.join(PROVIDERS)}")
+
+
+def _account(db: Session, project: Project, provider: str) -> TelephonyAccount | None:
+    return db.scalars(
+        select(TelephonyAccount).where(
+            TelephonyAccount.project_id == project.id, TelephonyAccount.provider == provider
+        )
+    ).first()
+
+
+def _ensure_ref_free(db: Session, project: Project, provider: str, account_ref: str) -> None:
+    """Conflict when another project has an account of `provider` with this `account_ref`.
+
+    A webhook finds its project by that id, so two projects sharing it would share calls.
+    """
+    taken = db.scalar(
+        select(TelephonyAccount.id).where(
+            TelephonyAccount.provider == provider,
+            TelephonyAccount.account_ref == account_ref,
+            TelephonyAccount.project_id != project.id,
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"account_ref: {provider} account {account_ref} belongs to another project")
+
+
+def set_account(
+    db: Session, project: Project, provider: str, values: Mapping[str, Any]
+) -> tuple[TelephonyAccount, bool]:
+    """Create or change the project's account with `provider`; True when it was created.
+
+    Only the keys in `values` change (None clears `account_ref` or `secret`); a new account
+    starts with no id, no secret, an empty config and active.
+    """
+    _ensure_provider(provider)
+    reject_unknown(values, ACCOUNT_FIELDS)
+    account = _account(db, project, provider)
+    created = account is None
+    if account is None:
+        account = TelephonyAccount(
+            project_id=project.id, provider=provider, config={}, is_active=True
+        )
+        db.add(account)
+    account_ref = values.get("account_ref", account.account_ref)
+    if account_ref is not None and account_ref != account.account_ref:
+        _ensure_ref_free(db, project, provider, account_ref)
+    for name in ACCOUNT_FIELDS & set(values):
+        setattr(account, name, values[name])
+    flush_or_conflict(db, f"{provider}: the project's account changed meanwhile; try again")
+    return account, created
+
+
+def remove_account(db: Session, project: Project, provider: str) -> None:
+    """Delete the project's account with `provider` (NotFound when it has none)."""
+    _ensure_provider(provider)
+    account = _account(db, project, provider)
+    if account is None:
+        raise NotFound(f"no {provider} account in this project")
+    db.delete(account)
+    db.flush()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from ringtrail import __version__
+from ringtrail.jobs.runner import BackgroundJobs
 from ringtrail.runtime import Runtime, bootstrap
 from ringtrail.settings import Settings, get_settings
-from ringtrail.web import health
+from ringtrail.web import health, recordings
 from ringtrail.web.api.router import api_router
 from ringtrail.web.dashboard.setup import install_dashboard
 from ringtrail.web.errors import install_error_handlers
@@ -18,13 +20,26 @@ from ringtrail.web.hooks.router import hooks_router
 from ringtrail.web.tracking.router import tracking_router
 
 
-def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the app around `runtime` (or one bootstrapped from settings)."""
+def create_app(
+    runtime: Runtime | None = None, settings: Settings | None = None, *, run_jobs: bool = False
+) -> FastAPI:
+    """Build the app around `runtime` (or one bootstrapped from settings).
+
+    With `run_jobs` the background jobs (recording fetches, retention) run in a thread for
+    the app's lifetime; `serve` passes RINGTRAIL_RUN_JOBS, tests and embedders leave it off.
+    """
     runtime = runtime or bootstrap(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        jobs = BackgroundJobs(runtime) if run_jobs else None
+        if jobs is not None:
+            jobs.start()
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                await asyncio.to_thread(jobs.stop)
         runtime.close()
 
     app = FastAPI(
@@ -41,5 +56,6 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(tracking_router)
     app.include_router(hooks_router)
+    app.include_router(recordings.router)
     install_dashboard(app, runtime)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -105,6 +106,23 @@ class Recording(IdMixin, CreatedMixin, Base):
     """The audio of a call: where the provider has it and where we keep it."""
 
     __tablename__ = "recordings"
+    __table_args__ = (
+        # What the fetch job and the retention job scan, kept small by their conditions.
+        Index(
+            "ix_recordings_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("status IN ('pending', 'fetching')"),
+            postgresql_where=text("status IN ('pending', 'fetching')"),
+        ),
+        Index(
+            "ix_recordings_expiring",
+            "delete_after",
+            "id",
+            sqlite_where=text("status != 'deleted'"),
+            postgresql_where=text("status != 'deleted'"),
+        ),
+    )
 
     call_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("calls.id", ondelete="CASCADE"), index=True

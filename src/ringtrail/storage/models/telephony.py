@@ -22,7 +22,7 @@ class TelephonyAccount(IdMixin, CreatedMixin, Base):
     __tablename__ = "telephony_accounts"
     __table_args__ = (
         UniqueConstraint("project_id", "provider"),
-        Index("ix_telephony_accounts_provider_ref", "provider", "account_ref"),
+        Index("uq_telephony_accounts_provider_ref", "provider", "account_ref", unique=True),
     )
 
     project_id: Mapped[int] = mapped_column(

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringtrail.web.api import api_keys, members, numbers, pool_health, pools, projects, source_rules
+from ringtrail.web.api import (
+    api_keys,
+    calls,
+    members,
+    numbers,
+    pool_health,
+    pools,
+    projects,
+    recordings,
+    source_rules,
+    telephony,
+)
 
 api_router = APIRouter()
 api_router.include_router(projects.router)
@@ -14,3 +25,6 @@ api_router.include_router(pool_health.router)
 api_router.include_router(source_rules.router)
 api_router.include_router(members.router)
 api_router.include_router(api_keys.router)
+api_router.include_router(recordings.router)
+api_router.include_router(calls.router)
+api_router.include_router(telephony.router)

@@ -1,0 +1,139 @@
+"""Runs the jobs: one pass (`run_due_jobs`), a loop (`JobWorker`), or a thread for `serve`.
+
+Every job claims its work atomically in the database, so any number of passes may run at
+once, in one process or many: `ringtrail worker` processes, `serve` threads, or both.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from ringtrail.jobs.recording_fetch import FetchReport, fetch_due_recordings
+from ringtrail.jobs.retention import delete_expired_recordings
+from ringtrail.recordings.factory import make_store
+from ringtrail.recordings.fetch import make_http_client
+from ringtrail.recordings.storage import RecordingStore
+from ringtrail.runtime import Runtime
+from ringtrail.storage.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_SECONDS = 30.0
+FETCH_LIMIT = 20
+RETENTION_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """What one pass did; `busy` when a job stopped at its limit with more work waiting."""
+
+    fetch: FetchReport
+    deleted: int
+    busy: bool
+
+
+def run_due_jobs(
+    runtime: Runtime,
+    now: datetime,
+    *,
+    store: RecordingStore | None = None,
+    http: httpx.Client | None = None,
+    fetch_limit: int = FETCH_LIMIT,
+    retention_limit: int = RETENTION_LIMIT,
+) -> JobReport:
+    """One pass of every job as of `now`: retention first, then recording fetches."""
+    store = store or make_store(runtime.settings)
+    client = http or make_http_client()
+    try:
+        deleted = delete_expired_recordings(runtime.engine, store, now, retention_limit)
+        fetch = fetch_due_recordings(runtime, store, client, now, fetch_limit)
+    finally:
+        if http is None:
+            client.close()
+    busy = deleted >= retention_limit or fetch.claimed >= fetch_limit
+    return JobReport(fetch=fetch, deleted=deleted, busy=busy)
+
+
+class JobWorker:
+    """Runs passes until stopped: at once again while busy, else after `interval` seconds.
+
+    A pass that fails (database down, store unreachable) is logged and the loop goes on.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        interval: float = DEFAULT_INTERVAL_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+        store: RecordingStore | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self.clock = clock
+        self.store = store
+
+    def run_pass(self, http: httpx.Client | None = None) -> JobReport | None:
+        """One pass now; None when it failed (the error is logged)."""
+        try:
+            if self.store is None:
+                self.store = make_store(self.runtime.settings)
+            report = run_due_jobs(self.runtime, self.clock(), store=self.store, http=http)
+        except Exception:
+            log.exception("a background job pass failed; trying again in %.0f s", self.interval)
+            return None
+        if report.fetch.claimed or report.deleted:
+            log.info(
+                "jobs: %d recordings stored, %d to retry, %d failed, %d deleted by retention",
+                report.fetch.stored,
+                report.fetch.retried,
+                report.fetch.failed,
+                report.deleted,
+            )
+        return report
+
+    def run(self, stop: threading.Event) -> None:
+        """Run passes until `stop` is set."""
+        with make_http_client() as http:
+            while not stop.is_set():
+                report = self.run_pass(http)
+                if report is None or not report.busy:
+                    stop.wait(self.interval)
+
+
+class BackgroundJobs:
+    """A `JobWorker` in a daemon thread: the web app starts it with `serve` and stops it."""
+
+    def __init__(self, runtime: Runtime, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+        self.worker = JobWorker(runtime, interval=interval)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self.worker.run, args=(self._stop,), name="ringtrail-jobs", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to stop and wait up to `timeout` seconds for the current pass.
+
+        A download cut short by shutdown is not lost: its claim runs out and it is retried.
+        """
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

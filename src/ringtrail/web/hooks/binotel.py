@@ -1,0 +1,98 @@
+"""Binotel's API CALL COMPLETED at /hooks/binotel/{public_key}: sender address, parse, ingest.
+
+Binotel signs nothing, so the sender's address is the only proof: it must be in the account's
+`config["allowed_ips"]` (addresses or networks; an empty or missing list refuses everyone).
+`X-Forwarded-For` is believed only when the connection comes from an address in
+`config["trusted_proxies"]`. Every accepted request, ignored types and outbound calls
+included, is answered `{"status":"success"}`, or Binotel delivers it again (up to six tries);
+a malformed one gets 400 with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ringtrail.services.telephony_accounts import account_of_project, project_by_public_key
+from ringtrail.telephony import binotel
+from ringtrail.telephony.errors import InvalidPayload
+from ringtrail.web.deps import get_runtime
+from ringtrail.web.hooks.common import ingest_events
+
+router = APIRouter(prefix="/binotel")
+
+SUCCESS = {"status": "success"}
+
+
+@dataclass(frozen=True)
+class BinotelTarget:
+    """What a request needs to know about the project its URL names."""
+
+    project_id: int
+    has_account: bool = False
+    allowed_ips: list[str] = field(default_factory=list)
+    trusted_proxies: list[str] = field(default_factory=list)
+
+
+def _find_target(request: Request, public_key: str) -> BinotelTarget | None:
+    with get_runtime(request).sessions() as db:
+        project = project_by_public_key(db, public_key)
+        if project is None:
+            return None
+        account = account_of_project(db, project, binotel.PROVIDER)
+        if account is None:
+            return BinotelTarget(project.id)
+        config = account.config or {}
+        return BinotelTarget(
+            project.id,
+            has_account=True,
+            allowed_ips=_addresses(config.get("allowed_ips")),
+            trusted_proxies=_addresses(config.get("trusted_proxies")),
+        )
+
+
+def _addresses(value: object) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [str(entry) for entry in value if isinstance(entry, str) and entry.strip()]
+
+
+def _refused(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"detail": reason}, status_code=status)
+
+
+@router.post("/{public_key}")
+async def binotel_call_completed(request: Request, public_key: str) -> Response:
+    """One Binotel request: check the sender, parse, ingest, answer success."""
+    target = await run_in_threadpool(_find_target, request, public_key)
+    if target is None:
+        return _refused(404, "unknown project")
+    if not target.has_account:
+        return _refused(403, "no Binotel account is set up for this project")
+    peer = request.client.host if request.client else ""
+    sender = binotel.sender_address(
+        peer, request.headers.get("X-Forwarded-For"), target.trusted_proxies
+    )
+    if not binotel.address_allowed(sender, target.allowed_ips):
+        return _refused(403, f"address {sender} is not in this account's allowed_ips")
+    try:
+        form = await request.form()
+    except Exception as exc:  # malformed multipart or too many fields
+        return _refused(400, f"the body is not a form: {exc}")
+    pairs = []
+    for name, value in form.multi_items():
+        if not isinstance(value, str):
+            return _refused(400, f"field {name!r} is a file")
+        pairs.append((name, value))
+    try:
+        events = binotel.parse_call_completed(binotel.parse_nested_form(pairs))
+    except InvalidPayload as exc:
+        return _refused(400, str(exc))
+    if events:
+        await ingest_events(request, events, project_id=target.project_id)
+    return JSONResponse(SUCCESS)
