@@ -294,3 +294,35 @@ def test_a_failing_batch_writes_nothing(
         ingestion.ingest_many([*good, bad])
     assert db.scalar(select(func.count()).select_from(Call)) == 0
     assert db.scalar(select(func.count()).select_from(CallEventRow)) == 0
+
+
+def test_a_caller_twice_in_one_batch_is_a_repeat_caller_on_one_lead(
+    db: Session, ingestion: CallIngestion, numbers: dict[str, int]
+) -> None:
+    results = ingestion.ingest_many(
+        [*answered_call("c1", STATIC), *answered_call("c2", STATIC, at=300)]
+    )
+    first, second = results[0].call_id, results[-1].call_id
+    db.expire_all()
+    calls = {c.id: c for c in db.scalars(select(Call))}
+    assert calls[first].is_first_time and calls[first].is_unique
+    assert calls[second].is_first_time is False and calls[second].is_unique is False
+    assert calls[second].first_call_id == first
+    assert calls[second].lead_id == calls[first].lead_id is not None
+    assert db.scalar(select(func.count()).select_from(Lead)) == 1
+
+
+def test_events_of_one_call_from_parallel_deliveries_make_one_call(
+    db: Session, runtime: Runtime, numbers: dict[str, int]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = answered_call("c1", STATIC)
+    ingestions = [CallIngestion(runtime.sessions) for _ in events]
+    with ThreadPoolExecutor(len(events)) as pool:
+        pairs = zip(ingestions, events, strict=True)
+        results = list(pool.map(lambda pair: pair[0].ingest(pair[1]), pairs))
+    assert len({r.call_id for r in results}) == 1
+    assert not any(r.duplicate for r in results)
+    call = one_call(db)
+    assert (call.status, call.duration_seconds, call.talk_seconds) == ("answered", 70, 60)

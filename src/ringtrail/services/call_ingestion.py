@@ -1,22 +1,25 @@
 """Call ingestion: normalised call events in, one attributed call per provider call out.
 
-Each event passes named steps in one transaction:
-1. `store_event`: insert into `call_events` unless its `dedupe_key` is there (a redelivery
-   ends here, changing nothing);
-2. `lock_call`: find or create the call row (unique per provider and provider call id) and
-   lock it, so two events of one call arriving at once are applied one after the other;
-3. `rebuild_timeline`: fold every event of the call, in any order, into times, durations
+A batch of events passes named steps in one transaction:
+1. `lock_calls`: find or create the call row of every provider call in the batch (unique per
+   provider and provider call id) and lock it, so two batches touching one call apply one
+   after the other; rows are taken in key order, which keeps two batches from deadlocking;
+2. `store_events`: insert into `call_events` the events whose `dedupe_key` is new (a
+   redelivery ends here, changing nothing);
+3. `rebuild_timelines`: fold every event of each call, in any order, into times, durations
    and status (`domain.calls`);
-4. `attribute`: on the call's first event (and again if its start moves), find the project
+4. `attribute`: on a call's first events (and again if its start moves), find the project
    and tracking number, rank the holds of that number (`domain.attribution`), classify the
-   caller (first-time, unique, repeat) and link the lead, and copy the attribution snapshot;
+   caller (first-time, unique, repeat), link or open the lead, copy the attribution snapshot;
 5. `schedule_recordings`: a recording-ready event queues the audio for the fetch job.
-An event for a number nobody tracks is stored on an unattributed call, never dropped.
+Each step reads and writes the whole batch with a few statements, not a few per call. An
+event for a number nobody tracks is stored on an unattributed call, never dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -25,12 +28,11 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    and_,
     bindparam,
     func,
     insert,
-    or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -72,7 +74,7 @@ from ringtrail.storage.models import (
 from ringtrail.storage.models import (
     CallEvent as CallEventRow,
 )
-from ringtrail.storage.models.base import UTCDateTime, utcnow
+from ringtrail.storage.models.base import utcnow
 
 calls = cast(Table, Call.__table__)
 events_table = cast(Table, CallEventRow.__table__)
@@ -84,32 +86,38 @@ HISTORY_LIMIT = 50
 
 # Built once with bind parameters: building and cache-keying a statement per call costs more
 # than running it. No bind parameter is named like a column.
-_CALL_BY_KEY = (
-    select(calls)
-    .where(
-        calls.c.provider == bindparam("p_provider"),
-        calls.c.provider_call_id == bindparam("p_call_id"),
-    )
-    .with_for_update()
-)
-_INSERT_CALL = {
+_INSERT_CALLS = {
     name: dialect.insert(calls)
     .on_conflict_do_nothing(index_elements=["provider", "provider_call_id"])
-    .returning(calls.c.id)
+    .returning(calls.c.provider, calls.c.provider_call_id, calls.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_CALLS_BY_KEY = (
+    select(calls)
+    .where(
+        tuple_(calls.c.provider, calls.c.provider_call_id).in_(bindparam("p_keys", expanding=True))
+    )
+    .order_by(calls.c.id)
+    .with_for_update()
+)
 _INSERT_EVENTS = {
     name: dialect.insert(events_table)
     .on_conflict_do_nothing(index_elements=["dedupe_key"])
     .returning(events_table.c.dedupe_key)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_EVENTS_OF_CALL = select(events_table.c.dedupe_key, events_table.c.payload).where(
-    events_table.c.call_id == bindparam("p_call")
-)
+_EVENTS_OF_CALLS = select(
+    events_table.c.call_id, events_table.c.dedupe_key, events_table.c.payload
+).where(events_table.c.call_id.in_(bindparam("p_calls", expanding=True)))
 _UPDATE_CALL = update(calls).where(calls.c.id == bindparam("p_call"))
-_NUMBER_COLUMNS = (
+_EVENTS_TO_PROJECT = (
+    update(events_table)
+    .where(events_table.c.call_id == bindparam("p_call"))
+    .values(project_id=bindparam("p_project"))
+)
+_NUMBERS = select(
     TrackingNumber.id,
+    TrackingNumber.e164,
     TrackingNumber.project_id,
     TrackingNumber.kind,
     TrackingNumber.pool_id,
@@ -117,50 +125,52 @@ _NUMBER_COLUMNS = (
     TrackingNumber.source,
     TrackingNumber.medium,
     TrackingNumber.campaign,
-)
-_NUMBER = select(*_NUMBER_COLUMNS).where(TrackingNumber.e164 == bindparam("p_e164"))
-_NUMBER_OF_PROJECT = _NUMBER.where(TrackingNumber.project_id == bindparam("p_project"))
-_HOLDS = (
-    select(leases, Visit.geo_country, Visit.geo_region, Visit.geo_city)
+).where(TrackingNumber.e164.in_(bindparam("p_numbers", expanding=True)))
+_recent_holds = (
+    select(
+        leases,
+        Visit.geo_country,
+        Visit.geo_region,
+        Visit.geo_city,
+        func.row_number()
+        .over(partition_by=leases.c.number_id, order_by=leases.c.leased_at.desc())
+        .label("rank"),
+    )
     .outerjoin(Visit, Visit.id == leases.c.visit_id)
     .where(
-        leases.c.number_id == bindparam("p_number"),
-        leases.c.leased_at <= bindparam("p_latest_start", type_=UTCDateTime()),
-        or_(
-            leases.c.released_at.is_(None),
-            leases.c.released_at >= bindparam("p_earliest_end", type_=UTCDateTime()),
-        ),
-        leases.c.hold_until >= bindparam("p_earliest_end", type_=UTCDateTime()),
+        leases.c.number_id.in_(bindparam("p_numbers", expanding=True)),
+        leases.c.leased_at <= bindparam("p_latest_start"),
+        leases.c.hold_until >= bindparam("p_earliest_end"),
     )
-    .order_by(leases.c.leased_at.desc())
-    .limit(HOLD_LIMIT)
+    .subquery()
 )
-_CALLER_HISTORY = (
+_HOLDS = select(_recent_holds).where(_recent_holds.c.rank <= bindparam("p_per_number"))
+_caller_calls = (
     select(
         calls.c.id,
+        calls.c.caller_e164,
         calls.c.started_at,
         calls.c.visitor_id,
         calls.c.lead_id,
-        func.min(calls.c.id).over().label("first_id"),
+        func.min(calls.c.id).over(partition_by=calls.c.caller_e164).label("first_id"),
+        func.row_number()
+        .over(
+            partition_by=calls.c.caller_e164,
+            order_by=(calls.c.started_at.desc(), calls.c.id.desc()),
+        )
+        .label("rank"),
     )
     .where(
         calls.c.project_id == bindparam("p_project"),
-        calls.c.caller_e164 == bindparam("p_caller"),
-        or_(
-            calls.c.started_at < bindparam("p_started", type_=UTCDateTime()),
-            and_(
-                calls.c.started_at == bindparam("p_started", type_=UTCDateTime()),
-                calls.c.id < bindparam("p_call"),
-            ),
-        ),
+        calls.c.caller_e164.in_(bindparam("p_callers", expanding=True)),
     )
-    .order_by(calls.c.started_at.desc())
-    .limit(HISTORY_LIMIT)
+    .subquery()
 )
-_INSERT_LEAD = insert(leads).returning(leads.c.id)
+_CALLER_HISTORY = select(_caller_calls).where(_caller_calls.c.rank <= HISTORY_LIMIT)
+_INSERT_LEADS = insert(leads).returning(leads.c.id, sort_by_parameter_order=True)
 _INSERT_RECORDING = insert(recordings)
-_RECORDING_OF_CALL = select(recordings.c.id).where(
-    recordings.c.call_id == bindparam("p_call"), recordings.c.provider_url == bindparam("p_url")
+_RECORDINGS_OF_CALLS = select(recordings.c.call_id, recordings.c.provider_url).where(
+    recordings.c.call_id.in_(bindparam("p_calls", expanding=True))
 )
 
 
@@ -184,11 +194,29 @@ class _ProjectInfo:
 
 
 @dataclass
+class _CallWork:
+    """One provider call of the batch while it passes the steps."""
+
+    key: tuple[str, str]
+    group: list[CallEvent]
+    row: dict[str, Any]
+    created: bool
+    stored: list[CallEvent] = field(default_factory=list)
+    timeline: CallTimeline | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    project: _ProjectInfo | None = None
+    dialled: str = ""
+    caller: str | None = None
+    number_row: Any = None
+    new_lead: dict[str, Any] | None = None
+    lead_from: _CallWork | None = None
+
+
+@dataclass
 class _Batch:
-    """Lookups shared by the events of one batch."""
+    """Lookups shared by the calls of one batch."""
 
     projects: dict[int, _ProjectInfo | None] = field(default_factory=dict)
-    numbers: dict[tuple[str, int | None], Any] = field(default_factory=dict)
     policies: dict[int | None, AttributionPolicy] = field(default_factory=dict)
 
 
@@ -228,8 +256,12 @@ def event_from_row(provider: str, call_id: str, key: str, payload: Mapping[str, 
     )
 
 
+def _call_key(event: CallEvent) -> tuple[str, str]:
+    return event.provider, event.provider_call_id[:200]
+
+
 class CallIngestion:
-    """Stores events, rebuilds their call, attributes it. One transaction per `ingest_many`.
+    """Stores events, rebuilds their calls, attributes them. One transaction per batch.
 
     `project_id` is given when the webhook already proves the project (a signed webhook
     URL); then only that project's numbers are matched. Otherwise the project is the one
@@ -253,91 +285,96 @@ class CallIngestion:
     ) -> list[IngestResult]:
         """Ingest events in one transaction; results match `events` one for one.
 
-        Events of one call are applied together (the call is rebuilt once per batch), calls
-        in the order their first event appears.
+        Events of one call are applied together (the call is rebuilt once per batch); calls
+        are attributed in the order their first event appears.
         """
+        if not events:
+            return []
+        groups: dict[tuple[str, str], list[CallEvent]] = {}
+        for event in events:
+            groups.setdefault(_call_key(event), []).append(event)
+        now = self.clock()
         batch = _Batch()
-        groups: dict[tuple[str, str], list[int]] = {}
-        for index, event in enumerate(events):
-            groups.setdefault((event.provider, event.provider_call_id), []).append(index)
-        results: list[IngestResult | None] = [None] * len(events)
         with write_transaction(self.engine) as connection:
-            for indexes in groups.values():
-                group = [events[i] for i in indexes]
-                for index, result in zip(
-                    indexes, self._ingest_call(connection, batch, group, project_id), strict=True
-                ):
-                    results[index] = result
-        return [r for r in results if r is not None]
+            work = self.lock_calls(connection, groups, project_id, now)
+            self.store_events(connection, work, now)
+            changed = [w for w in work if w.stored]
+            self.rebuild_timelines(connection, changed)
+            self.attribute(connection, batch, changed, project_id)
+            self.write_calls(connection, changed, project_id, now)
+            self.schedule_recordings(connection, batch, changed, now)
+        by_key = {w.key: w for w in work}
+        results = []
+        for event in events:
+            item = by_key[_call_key(event)]
+            fresh = any(event is stored for stored in item.stored)
+            project = item.values.get("project_id", item.row["project_id"])
+            results.append(IngestResult(item.row["id"], project, not fresh))
+        return results
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _ingest_call(
+    def lock_calls(
         self,
         connection: Connection,
-        batch: _Batch,
-        group: Sequence[CallEvent],
+        groups: Mapping[tuple[str, str], list[CallEvent]],
         project_id: int | None,
-    ) -> list[IngestResult]:
-        """Apply the events of one call; one result per event, in order."""
-        now = self.clock()
-        call, created = self.lock_call(connection, group[0], project_id, now)
-        stored = self.store_events(connection, call, group, now)
-        if not stored:
-            return [IngestResult(call["id"], call["project_id"], True) for _ in group]
-        timeline = self.rebuild_timeline(connection, call, group, created)
-        values: dict[str, Any] = {
-            "started_at": timeline.started_at,
-            "answered_at": timeline.answered_at,
-            "ended_at": timeline.ended_at,
-            "duration_seconds": timeline.total_seconds,
-            "talk_seconds": timeline.talk_seconds,
-            "status": timeline.status.value,
-            "needs_callback": timeline.needs_callback,
-        }
-        if timeline.forwarded_to:
-            values["forwarded_to"] = timeline.forwarded_to[:20]
-        moved = call["started_at"] != timeline.started_at
-        if created or moved or call["attribution_kind"] == "pending":
-            values |= self.attribute(connection, batch, call, timeline, project_id, now)
-        connection.execute(_UPDATE_CALL, {"p_call": call["id"], **values})
-        project_of_call = values.get("project_id", call["project_id"])
-        if project_of_call != project_id:
-            connection.execute(
-                update(events_table)
-                .where(events_table.c.dedupe_key.in_([e.dedupe_key[:255] for e in stored]))
-                .values(project_id=project_of_call)
-            )
-        for event in stored:
-            if event.kind is CallEventKind.RECORDING_READY and event.recording_url:
-                self.schedule_recording(
-                    connection,
-                    batch,
-                    call["id"],
-                    project_of_call,
-                    event,
-                    now,
-                    created,
-                    started_at=timeline.started_at,
-                )
-        fresh = {id(e) for e in stored}
-        return [IngestResult(call["id"], project_of_call, id(e) not in fresh) for e in group]
+        now: datetime,
+    ) -> list[_CallWork]:
+        """Every call of the batch, created or locked, in the order of its first event.
+
+        New calls are inserted first (most batches start calls); a key another transaction
+        holds makes the insert wait, and the row is then read and locked with the others.
+        """
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for key in sorted(groups):
+            first = groups[key][0]
+            rows[key] = {
+                "project_id": project_id,
+                "provider": key[0],
+                "provider_call_id": key[1],
+                "direction": "inbound",
+                "dialled_e164": (first.dialled or "")[:20],
+                "started_at": first.occurred_at,
+                "status": "in_progress",
+                "needs_callback": False,
+                "attribution_kind": "pending",
+                "attribution_reason": "",
+                "confidence": 0.0,
+                "candidates": [],
+                "snapshot": {},
+                "created_at": now,
+                "lead_id": None,
+            }
+        inserted = connection.execute(
+            _INSERT_CALLS[connection.dialect.name], list(rows.values())
+        ).all()
+        created = {(r.provider, r.provider_call_id): r.id for r in inserted}
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        others = [key for key in rows if key not in created]
+        if others:
+            for row in connection.execute(_CALLS_BY_KEY, {"p_keys": others}).mappings():
+                found[(row["provider"], row["provider_call_id"])] = dict(row)
+        work = []
+        for key, group in groups.items():
+            if key in created:
+                work.append(_CallWork(key, group, {**rows[key], "id": created[key]}, True))
+            else:
+                work.append(_CallWork(key, group, found[key], False))
+        return work
 
     def store_events(
-        self,
-        connection: Connection,
-        call: Mapping[str, Any],
-        group: Sequence[CallEvent],
-        now: datetime,
-    ) -> list[CallEvent]:
-        """Insert the events not stored yet; returns them (redeliveries are left out)."""
-        unique: dict[str, CallEvent] = {}
-        for event in group:
-            unique.setdefault(event.dedupe_key[:255], event)
+        self, connection: Connection, work: Sequence[_CallWork], now: datetime
+    ) -> None:
+        """Insert the events not stored yet; each call keeps its new ones in `stored`."""
+        unique: dict[str, tuple[_CallWork, CallEvent]] = {}
+        for item in work:
+            for event in item.group:
+                unique.setdefault(event.dedupe_key[:255], (item, event))
         rows = [
             {
-                "project_id": call["project_id"],
-                "call_id": call["id"],
+                "project_id": item.row["project_id"],
+                "call_id": item.row["id"],
                 "provider": event.provider,
                 "dedupe_key": key,
                 "event_type": event.kind.value,
@@ -349,158 +386,195 @@ class CallIngestion:
                     "raw": dict(event.payload),
                 },
             }
-            for key, event in unique.items()
+            for key, (item, event) in unique.items()
         ]
         statement = _INSERT_EVENTS[connection.dialect.name]
         inserted = set(connection.execute(statement, rows).scalars())
-        return [event for key, event in unique.items() if key in inserted]
+        for key, (item, event) in unique.items():
+            if key in inserted:
+                item.stored.append(event)
 
-    def lock_call(
-        self, connection: Connection, event: CallEvent, project_id: int | None, now: datetime
-    ) -> tuple[Mapping[str, Any], bool]:
-        """The call row of the event, locked for this transaction, and whether it is new.
-
-        The insert comes first: most batches start a call, and an insert that meets the
-        unique key waits for the other transaction and then leaves the row to the SELECT.
-        """
-        key = {"p_provider": event.provider, "p_call_id": event.provider_call_id[:200]}
-        values: dict[str, Any] = {
-            "project_id": project_id,
-            "provider": event.provider,
-            "provider_call_id": event.provider_call_id[:200],
-            "direction": "inbound",
-            "dialled_e164": (event.dialled or "")[:20],
-            "started_at": event.occurred_at,
-            "status": "in_progress",
-            "needs_callback": False,
-            "attribution_kind": "pending",
-            "attribution_reason": "",
-            "confidence": 0.0,
-            "candidates": [],
-            "snapshot": {},
-            "created_at": now,
-            "lead_id": None,
-        }
-        new_id = connection.execute(_INSERT_CALL[connection.dialect.name], values).scalar()
-        if new_id is not None:
-            return {**values, "id": new_id}, True
-        return dict(connection.execute(_CALL_BY_KEY, key).mappings().one()), False
-
-    def rebuild_timeline(
-        self,
-        connection: Connection,
-        call: Mapping[str, Any],
-        group: Sequence[CallEvent],
-        created: bool,
-    ) -> CallTimeline:
-        """Fold every stored event of the call (a new call has only this batch's)."""
-        if created:
-            return fold_events(group)
-        rows = connection.execute(_EVENTS_OF_CALL, {"p_call": call["id"]})
-        stored = [
-            event_from_row(call["provider"], call["provider_call_id"], key, payload)
-            for key, payload in rows
-        ]
-        return fold_events(stored or group)
+    def rebuild_timelines(self, connection: Connection, work: Sequence[_CallWork]) -> None:
+        """Fold every stored event of each call (a new call has only this batch's)."""
+        older = [item for item in work if not item.created]
+        stored: dict[int, list[CallEvent]] = defaultdict(list)
+        if older:
+            by_id = {item.row["id"]: item for item in older}
+            rows = connection.execute(_EVENTS_OF_CALLS, {"p_calls": list(by_id)})
+            for call_id, key, payload in rows:
+                row = by_id[call_id].row
+                stored[call_id].append(
+                    event_from_row(row["provider"], row["provider_call_id"], key, payload)
+                )
+        for item in work:
+            item.timeline = fold_events(stored.get(item.row["id"]) or item.group)
+            timeline = item.timeline
+            item.values = {
+                "started_at": timeline.started_at,
+                "answered_at": timeline.answered_at,
+                "ended_at": timeline.ended_at,
+                "duration_seconds": timeline.total_seconds,
+                "talk_seconds": timeline.talk_seconds,
+                "status": timeline.status.value,
+                "needs_callback": timeline.needs_callback,
+            }
+            if timeline.forwarded_to:
+                item.values["forwarded_to"] = timeline.forwarded_to[:20]
 
     def attribute(
         self,
         connection: Connection,
         batch: _Batch,
-        call: Mapping[str, Any],
-        timeline: CallTimeline,
+        work: Sequence[_CallWork],
+        project_id: int | None,
+    ) -> None:
+        """Project, number, attribution, caller standing, lead and geography of new calls."""
+        due = [
+            item
+            for item in work
+            if item.created
+            or item.row["attribution_kind"] == "pending"
+            or item.row["started_at"] != cast(CallTimeline, item.timeline).started_at
+        ]
+        if not due:
+            return
+        self._find_numbers(connection, batch, due, project_id)
+        holds = self._find_holds(connection, batch, due)
+        histories = self._find_histories(connection, due)
+        for item in due:
+            timeline = cast(CallTimeline, item.timeline)
+            project = item.project
+            number = self._dialled_number(connection, item.dialled, item.number_row)
+            policy = batch.policies.get(number.pool_id, AttributionPolicy())
+            standing = self._standing(item, histories)
+            attribution = attribute_call(
+                number,
+                timeline.started_at,
+                self._holds_of_call(holds.get(number.number_id or 0, []), timeline, policy),
+                policy=policy,
+                known_visitors=standing.known_visitors,
+            )
+            values = self._attribution_values(attribution)
+            caller = item.caller
+            caller_country, caller_region = caller_geography(caller) if caller else (None, None)
+            visitor_id = values.pop("visitor_id") or standing.previous_visitor_id
+            values |= {
+                "project_id": project.id if project else None,
+                "tracking_number_id": number.number_id,
+                "dialled_e164": item.dialled[:20],
+                "caller_e164": caller,
+                "caller_country": caller_country,
+                "caller_region": caller_region,
+                "is_first_time": standing.first_time if caller else None,
+                "is_unique": standing.unique if caller else None,
+                "first_call_id": standing.first_call_id,
+                "visitor_id": visitor_id,
+            }
+            if project is not None and item.row["lead_id"] is None:
+                if standing.previous_lead_id is not None:
+                    values["lead_id"] = standing.previous_lead_id
+                elif standing.previous_lead_id is None and self._batch_lead(item, histories):
+                    item.lead_from = self._batch_lead(item, histories)
+                else:
+                    item.new_lead = {
+                        "project_id": project.id,
+                        "kind": "call",
+                        "call_id": item.row["id"],
+                        "visitor_id": visitor_id,
+                        "visit_id": values.get("visit_id"),
+                        "phone_e164": caller,
+                        "source": values.get("source"),
+                        "medium": values.get("medium"),
+                        "campaign": values.get("campaign"),
+                        "status": "new",
+                        "payload": {},
+                    }
+            item.values |= values
+            if caller and project is not None:
+                histories.setdefault((project.id, caller), []).append(
+                    _HistoryEntry(item.row["id"], timeline.started_at, visitor_id, None, item, None)
+                )
+
+    def write_calls(
+        self,
+        connection: Connection,
+        work: Sequence[_CallWork],
         project_id: int | None,
         now: datetime,
-    ) -> dict[str, Any]:
-        """Project, number, attribution, caller standing, lead and geography of the call."""
-        project = self._project(connection, batch, project_id or call["project_id"])
-        dialled_raw = timeline.dialled or call["dialled_e164"] or ""
-        country = project.default_country if project else None
-        dialled = dialled_to_e164(dialled_raw, country) or dialled_raw[:20]
-        number_key = (dialled, project.id if project else None)
-        if number_key not in batch.numbers:
-            batch.numbers[number_key] = self._number(connection, *number_key)
-        number_row = batch.numbers[number_key]
-        if project is None and number_row is not None:
-            project = self._project(connection, batch, number_row.project_id)
-        country = project.default_country if project else None
-        caller = dialled_to_e164(timeline.caller, country) if timeline.caller else None
-        number = self._dialled_number(connection, dialled, number_row)
-        standing = self._standing(connection, project, caller, call["id"], timeline.started_at)
-        holds: list[HoldRecord] = []
-        policy = AttributionPolicy()
-        if number.kind is NumberKind.POOL and number.number_id is not None and project:
-            if number.pool_id not in batch.policies:
-                batch.policies[number.pool_id] = self._policy(connection, project, number.pool_id)
-            policy = batch.policies[number.pool_id]
-            holds = self._holds(connection, number.number_id, timeline.started_at, policy)
-        attribution = attribute_call(
-            number,
-            timeline.started_at,
-            holds,
-            policy=policy,
-            known_visitors=standing.known_visitors,
-        )
-        values = self._attribution_values(attribution)
-        caller_country, caller_region = caller_geography(caller) if caller else (None, None)
-        visitor_id = values.pop("visitor_id") or standing.previous_visitor_id
-        values |= {
-            "project_id": project.id if project else None,
-            "tracking_number_id": number.number_id,
-            "dialled_e164": dialled[:20],
-            "caller_e164": caller,
-            "caller_country": caller_country,
-            "caller_region": caller_region,
-            "is_first_time": standing.first_time if caller else None,
-            "is_unique": standing.unique if caller else None,
-            "first_call_id": standing.first_call_id,
-            "visitor_id": visitor_id,
-        }
-        if project is not None and call["lead_id"] is None:
-            values["lead_id"] = standing.previous_lead_id or self._new_lead(
-                connection, project.id, call["id"], caller, visitor_id, values, now
-            )
-        return values
+    ) -> None:
+        """New leads, then every changed call, then the project of events that learnt it."""
+        opening = [item for item in work if item.new_lead is not None]
+        if opening:
+            rows = [{**cast(dict[str, Any], item.new_lead), "created_at": now} for item in opening]
+            ids = connection.execute(_INSERT_LEADS, rows).scalars().all()
+            for item, lead_id in zip(opening, ids, strict=True):
+                item.values["lead_id"] = lead_id
+        for item in work:
+            if item.lead_from is not None:
+                item.values["lead_id"] = item.lead_from.values.get(
+                    "lead_id", item.lead_from.row["lead_id"]
+                )
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for item in work:
+            shapes[tuple(sorted(item.values))].append({"p_call": item.row["id"], **item.values})
+        for params in shapes.values():
+            connection.execute(_UPDATE_CALL, params)
+        moved = [
+            {"p_call": item.row["id"], "p_project": item.values["project_id"]}
+            for item in work
+            if "project_id" in item.values and item.values["project_id"] != project_id
+        ]
+        if moved:
+            connection.execute(_EVENTS_TO_PROJECT, moved)
 
-    def schedule_recording(
+    def schedule_recordings(
         self,
         connection: Connection,
         batch: _Batch,
-        call_id: int,
-        project_id: int | None,
-        event: CallEvent,
+        work: Sequence[_CallWork],
         now: datetime,
-        new_call: bool,
-        *,
-        started_at: datetime,
     ) -> None:
-        """Queue the audio for the fetch job, once per URL (a new call has none yet); it is
+        """Queue the audio of recording-ready events for the fetch job, once per URL; it is
         kept for the project's retention period from the call's start."""
-        url = cast(str, event.recording_url)
-        if (
-            not new_call
-            and connection.execute(
-                select(recordings.c.id).where(
-                    recordings.c.call_id == call_id, recordings.c.provider_url == url
-                )
-            ).first()
-        ):
+        wanted = [
+            (item, event)
+            for item in work
+            for event in item.stored
+            if event.kind is CallEventKind.RECORDING_READY and event.recording_url
+        ]
+        if not wanted:
             return
-        project = self._project(connection, batch, project_id)
-        retention = timedelta(days=project.retention_days if project else 365)
-        connection.execute(
-            _INSERT_RECORDING,
-            {
-                "call_id": call_id,
-                "provider_url": url,
-                "status": "pending",
-                "duration_seconds": event.recording_duration,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "delete_after": started_at + retention,
-                "created_at": now,
-            },
-        )
+        older = list({item.row["id"] for item, _ in wanted if not item.created})
+        known: set[tuple[int, str]] = set()
+        if older:
+            known = {
+                (row.call_id, row.provider_url)
+                for row in connection.execute(_RECORDINGS_OF_CALLS, {"p_calls": older})
+            }
+        rows = []
+        for item, event in wanted:
+            url = cast(str, event.recording_url)
+            if (item.row["id"], url) in known:
+                continue
+            known.add((item.row["id"], url))
+            project_id = item.values.get("project_id", item.row["project_id"])
+            project = self._project(connection, batch, project_id)
+            retention = timedelta(days=project.retention_days if project else 365)
+            started_at = cast(CallTimeline, item.timeline).started_at
+            rows.append(
+                {
+                    "call_id": item.row["id"],
+                    "provider_url": url,
+                    "status": "pending",
+                    "duration_seconds": event.recording_duration,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "delete_after": started_at + retention,
+                    "created_at": now,
+                }
+            )
+        if rows:
+            connection.execute(_INSERT_RECORDING, rows)
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -534,12 +608,156 @@ class CallIngestion:
             )
         return batch.projects[project_id]
 
-    def _number(self, connection: Connection, e164: str, project_id: int | None) -> Any:
-        if project_id is None:
-            return connection.execute(_NUMBER, {"p_e164": e164}).first()
-        return connection.execute(
-            _NUMBER_OF_PROJECT, {"p_e164": e164, "p_project": project_id}
-        ).first()
+    def _find_numbers(
+        self,
+        connection: Connection,
+        batch: _Batch,
+        due: Sequence[_CallWork],
+        project_id: int | None,
+    ) -> None:
+        """The project, dialled number (E.164) and tracking number row of each call."""
+        for item in due:
+            item.project = self._project(connection, batch, project_id or item.row["project_id"])
+            raw = cast(CallTimeline, item.timeline).dialled or item.row["dialled_e164"] or ""
+            country = item.project.default_country if item.project else None
+            item.dialled = dialled_to_e164(raw, country) or raw[:20]
+        wanted = list({item.dialled for item in due if item.dialled})
+        numbers: dict[str, Any] = {}
+        if wanted:
+            numbers = {row.e164: row for row in connection.execute(_NUMBERS, {"p_numbers": wanted})}
+        for item in due:
+            row = numbers.get(item.dialled)
+            if row is not None and item.project is not None and row.project_id != item.project.id:
+                row = None
+            item.number_row = row
+            if item.project is None and row is not None:
+                item.project = self._project(connection, batch, row.project_id)
+            country = item.project.default_country if item.project else None
+            timeline = cast(CallTimeline, item.timeline)
+            item.caller = dialled_to_e164(timeline.caller, country) if timeline.caller else None
+
+    def _find_holds(
+        self, connection: Connection, batch: _Batch, due: Sequence[_CallWork]
+    ) -> dict[int, list[HoldRecord]]:
+        """The recent holds of every pool number the batch's calls dialled."""
+        pooled = [
+            item
+            for item in due
+            if item.number_row is not None
+            and item.project is not None
+            and item.number_row.kind != "static"
+            and not item.number_row.is_pool_default
+        ]
+        if not pooled:
+            return {}
+        for item in pooled:
+            pool_id = item.number_row.pool_id
+            if pool_id not in batch.policies:
+                batch.policies[pool_id] = self._policy(
+                    connection, cast(_ProjectInfo, item.project), pool_id
+                )
+        starts = [cast(CallTimeline, item.timeline).started_at for item in pooled]
+        policies = [batch.policies[item.number_row.pool_id] for item in pooled]
+        latest = max(starts) + max(p.clock_skew for p in policies)
+        earliest = min(starts) - max(p.lookback + p.cooldown for p in policies)
+        rows = connection.execute(
+            _HOLDS,
+            {
+                "p_numbers": list({item.number_row.id for item in pooled}),
+                "p_latest_start": latest,
+                "p_earliest_end": earliest,
+                "p_per_number": HOLD_LIMIT * 4,
+            },
+        ).mappings()
+        holds: dict[int, list[HoldRecord]] = defaultdict(list)
+        for row in rows:
+            holds[row["number_id"]].append(
+                HoldRecord(
+                    lease_id=row["id"],
+                    visitor_id=row["visitor_id"],
+                    visit_id=row["visit_id"],
+                    leased_at=row["leased_at"],
+                    last_heartbeat_at=row["last_heartbeat_at"],
+                    hold_until=row["hold_until"],
+                    released_at=row["released_at"],
+                    cooldown_until=row["cooldown_until"],
+                    snapshot=_with_geo(row["snapshot"] or {}, row),
+                )
+            )
+        return holds
+
+    def _holds_of_call(
+        self, holds: Iterable[HoldRecord], timeline: CallTimeline, policy: AttributionPolicy
+    ) -> list[HoldRecord]:
+        """The holds that may have made this call: started by then, not ended too long ago."""
+        latest = timeline.started_at + policy.clock_skew
+        earliest = timeline.started_at - policy.lookback - policy.cooldown
+        fitting = [h for h in holds if h.leased_at <= latest and h.ended_at >= earliest]
+        fitting.sort(key=lambda h: h.leased_at, reverse=True)
+        return fitting[:HOLD_LIMIT]
+
+    def _find_histories(
+        self, connection: Connection, due: Sequence[_CallWork]
+    ) -> dict[tuple[int, str], list[_HistoryEntry]]:
+        """The latest calls of every caller of the batch, per project and caller."""
+        callers: dict[int, set[str]] = defaultdict(set)
+        for item in due:
+            if item.project is not None and item.caller:
+                callers[item.project.id].add(item.caller)
+        histories: dict[tuple[int, str], list[_HistoryEntry]] = {}
+        ids = {item.row["id"] for item in due}
+        for project, numbers in callers.items():
+            rows = connection.execute(
+                _CALLER_HISTORY, {"p_project": project, "p_callers": list(numbers)}
+            )
+            for row in rows:
+                if row.id in ids:
+                    continue  # its history is being rewritten in this batch
+                histories.setdefault((project, row.caller_e164), []).append(
+                    _HistoryEntry(
+                        row.id, row.started_at, row.visitor_id, row.lead_id, None, row.first_id
+                    )
+                )
+        return histories
+
+    def _standing(
+        self, item: _CallWork, histories: Mapping[tuple[int, str], list[_HistoryEntry]]
+    ) -> CallerStanding:
+        started_at = cast(CallTimeline, item.timeline).started_at
+        if item.project is None or item.caller is None:
+            return caller_standing([], started_at, timedelta(days=30))
+        entries = [
+            entry
+            for entry in histories.get((item.project.id, item.caller), [])
+            if (entry.started_at, entry.call_id) < (started_at, item.row["id"])
+        ]
+        earlier = [EarlierCall(e.call_id, e.started_at, e.visitor_id, e.lead_id) for e in entries]
+        standing = caller_standing(earlier, started_at, item.project.unique_window)
+        firsts = [e.first_id for e in entries if e.first_id is not None]
+        if firsts and standing.first_call_id != min(firsts):
+            # The caller has more calls than the history read; the first is older still.
+            standing = replace(standing, first_call_id=min(firsts))
+        return standing
+
+    def _batch_lead(
+        self, item: _CallWork, histories: Mapping[tuple[int, str], list[_HistoryEntry]]
+    ) -> _CallWork | None:
+        """An earlier call of this batch, by the same caller inside the unique window, whose
+        lead this call joins (its lead is written with the batch)."""
+        if item.project is None or item.caller is None:
+            return None
+        started_at = cast(CallTimeline, item.timeline).started_at
+        entries = [
+            e
+            for e in histories.get((item.project.id, item.caller), [])
+            if e.work is not None and (e.started_at, e.call_id) < (started_at, item.row["id"])
+        ]
+        if not entries:
+            return None
+        latest = max(entries, key=lambda e: (e.started_at, e.call_id))
+        if started_at - latest.started_at > item.project.unique_window:
+            return None
+        return latest.work
 
     def _dialled_number(self, connection: Connection, e164: str, row: Any) -> DialledNumber:
         if row is None:
@@ -583,59 +801,6 @@ class CallIngestion:
         )
         return AttributionPolicy(cooldown=timings.cooldown)
 
-    def _holds(
-        self, connection: Connection, number_id: int, call_at: datetime, policy: AttributionPolicy
-    ) -> list[HoldRecord]:
-        earliest_end = call_at - policy.lookback - policy.cooldown
-        rows = connection.execute(
-            _HOLDS,
-            {
-                "p_number": number_id,
-                "p_latest_start": call_at + policy.clock_skew,
-                "p_earliest_end": earliest_end,
-            },
-        ).mappings()
-        return [
-            HoldRecord(
-                lease_id=row["id"],
-                visitor_id=row["visitor_id"],
-                visit_id=row["visit_id"],
-                leased_at=row["leased_at"],
-                last_heartbeat_at=row["last_heartbeat_at"],
-                hold_until=row["hold_until"],
-                released_at=row["released_at"],
-                cooldown_until=row["cooldown_until"],
-                snapshot=_with_geo(row["snapshot"] or {}, row),
-            )
-            for row in rows
-        ]
-
-    def _standing(
-        self,
-        connection: Connection,
-        project: _ProjectInfo | None,
-        caller: str | None,
-        call_id: int,
-        started_at: datetime,
-    ) -> CallerStanding:
-        if project is None or caller is None:
-            return caller_standing([], started_at, timedelta(days=30))
-        rows = connection.execute(
-            _CALLER_HISTORY,
-            {
-                "p_project": project.id,
-                "p_caller": caller,
-                "p_started": started_at,
-                "p_call": call_id,
-            },
-        ).all()
-        history = [EarlierCall(r.id, r.started_at, r.visitor_id, r.lead_id) for r in rows]
-        standing = caller_standing(history, started_at, project.unique_window)
-        if rows and standing.first_call_id != rows[0].first_id:
-            # The caller has more calls than the history read; the first is older still.
-            standing = replace(standing, first_call_id=rows[0].first_id)
-        return standing
-
     def _attribution_values(self, attribution: Attribution) -> dict[str, Any]:
         label = attribution.label
         snapshot = dict(attribution.snapshot)
@@ -655,36 +820,17 @@ class CallIngestion:
             "visit_id": chosen.hold.visit_id if chosen else None,
         }
 
-    def _new_lead(
-        self,
-        connection: Connection,
-        project_id: int,
-        call_id: int,
-        caller: str | None,
-        visitor_id: int | None,
-        values: Mapping[str, Any],
-        now: datetime,
-    ) -> int:
-        return cast(
-            int,
-            connection.execute(
-                _INSERT_LEAD,
-                {
-                    "project_id": project_id,
-                    "kind": "call",
-                    "call_id": call_id,
-                    "visitor_id": visitor_id,
-                    "visit_id": values.get("visit_id"),
-                    "phone_e164": caller,
-                    "source": values.get("source"),
-                    "medium": values.get("medium"),
-                    "campaign": values.get("campaign"),
-                    "status": "new",
-                    "payload": {},
-                    "created_at": now,
-                },
-            ).scalar_one(),
-        )
+
+@dataclass
+class _HistoryEntry:
+    """An earlier call of a caller: from the database, or made earlier in this batch."""
+
+    call_id: int
+    started_at: datetime
+    visitor_id: int | None
+    lead_id: int | None
+    work: _CallWork | None
+    first_id: int | None
 
 
 def _with_geo(snapshot: Mapping[str, Any], row: Any) -> dict[str, Any]:
