@@ -110,9 +110,14 @@ def call_events(call_id: str, number: str, at: datetime) -> list[dict[str, Any]]
 
 
 def make_calls(prefix: str, count: int, numbers: list[str]) -> list[list[dict[str, Any]]]:
+    """`count` calls, one every 0.2 s up to now, each to a random pool number."""
     now = datetime.now(UTC)
     return [
-        call_events(f"{prefix}-{index}", random.choice(numbers), now - timedelta(hours=index % 48))
+        call_events(
+            f"{prefix}-{index}",
+            random.choice(numbers),
+            now - timedelta(seconds=(count - index) / 5),
+        )
         for index in range(count)
     ]
 
@@ -216,7 +221,8 @@ def run_http(
         calls = make_calls(prefix, count, numbers)
         flat = [event for call in calls for event in call]
         if batch == 1:
-            bodies = [json.dumps(event).encode() for event in flat]
+            # As providers send them: each call's events in order, calls overlapping in time.
+            bodies = [json.dumps(call[step]).encode() for step in range(4) for call in calls]
         else:
             bodies = [
                 json.dumps({"events": flat[i : i + batch]}).encode()
