@@ -157,6 +157,23 @@ def _twiml(body: str, background: BackgroundTask | None = None) -> Response:
     return Response(body, media_type=TWIML, background=background)
 
 
+async def _verified(
+    request: Request, dialled_param: str | None
+) -> tuple[TwilioRequest, TwilioTarget]:
+    """The callback's form and its account, once its signature holds; raises BadSignature
+    (403) or InvalidPayload (400), and lets database errors through."""
+    form = await _read_form(request)
+    account_sid = form.params.get("AccountSid", "")
+    if not account_sid:
+        raise BadSignature("AccountSid is missing: the request cannot be verified")
+    dialled = form.params.get(dialled_param, "") if dialled_param else None
+    target = await run_in_threadpool(_find_target, request, account_sid, dialled)
+    if target is None:
+        raise BadSignature("no active Twilio account with this AccountSid")
+    _verify(request, form, target)
+    return form, target
+
+
 @router.post("/voice", name="twilio_voice")
 async def twilio_voice(request: Request) -> Response:
     """The number's Voice URL: forward the call with recording, or say why it cannot be."""
@@ -221,24 +238,16 @@ async def twilio_dial_done(request: Request) -> Response:
     """The <Dial action>: the forwarded leg's outcome, talk time and recording; then hang up."""
     received_at = datetime.now(UTC)
     try:
-        form = await _read_form(request)
-        account_sid = form.params.get("AccountSid", "")
-        if not account_sid:
-            return _refused(403, "AccountSid is missing: the request cannot be verified")
-        try:
-            target = await run_in_threadpool(_find_target, request, account_sid, None)
-        except Exception as exc:  # on the call path: never a 500
-            # Nothing can be verified or stored; the status callbacks carry the call's end.
-            log.warning("Twilio Dial of call %s: not stored (%s)", form.params.get("CallSid"), exc)
-            return _twiml(twilio.hangup_twiml())
-        if target is None:
-            return _refused(403, "no active Twilio account with this AccountSid")
-        _verify(request, form, target)
+        form, target = await _verified(request, None)
         events = twilio.dial_events(form.params, received_at=received_at)
     except BadSignature as exc:
         return _refused(403, str(exc))
     except InvalidPayload as exc:
         return _refused(400, str(exc))
+    except Exception as exc:  # on the call path: never a 500
+        # Nothing can be verified or stored; the status callbacks carry the call's end.
+        log.warning("Twilio Dial callback not stored (%s)", exc)
+        return _twiml(twilio.hangup_twiml())
     task = BackgroundTask(_ingest_quietly, request, events, target.project_id)
     return _twiml(twilio.hangup_twiml(), task)
 
@@ -248,15 +257,7 @@ async def twilio_status(request: Request) -> Response:
     """The number's status callback: the parent call rings, is answered, ends."""
     received_at = datetime.now(UTC)
     try:
-        form = await _read_form(request)
-        account_sid = form.params.get("AccountSid", "")
-        if not account_sid:
-            return _refused(403, "AccountSid is missing: the request cannot be verified")
-        dialled = form.params.get("To", "")
-        target = await run_in_threadpool(_find_target, request, account_sid, dialled)
-        if target is None:
-            return _refused(403, "no active Twilio account with this AccountSid")
-        _verify(request, form, target)
+        form, target = await _verified(request, "To")
         forwarded = target.route is None or target.route.forward_to is not None
         events = twilio.status_events(form.params, received_at=received_at, forwarded=forwarded)
     except BadSignature as exc:
@@ -273,14 +274,7 @@ async def twilio_recording(request: Request) -> Response:
     """The Dial's recording status callback: a finished recording is scheduled for fetching."""
     received_at = datetime.now(UTC)
     try:
-        form = await _read_form(request)
-        account_sid = form.params.get("AccountSid", "")
-        if not account_sid:
-            return _refused(403, "AccountSid is missing: the request cannot be verified")
-        target = await run_in_threadpool(_find_target, request, account_sid, None)
-        if target is None:
-            return _refused(403, "no active Twilio account with this AccountSid")
-        _verify(request, form, target)
+        form, target = await _verified(request, None)
         events = twilio.recording_events(form.params, received_at=received_at)
     except BadSignature as exc:
         return _refused(403, str(exc))
