@@ -139,3 +139,30 @@ def test_serve_process_on_the_embedded_default_migrates_and_answers(launch: Laun
     port = _free_port()
     process = launch("serve", "--port", str(port))
     assert _wait_until_healthy(f"http://127.0.0.1:{port}", process) < READY_WITHIN_SECONDS
+
+
+def test_demo_recordings_play_through_a_signed_link(invoke: Invoke, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from ringtrail.demo.audio import demo_recording_wav
+    from ringtrail.recordings.links import issue_link
+    from ringtrail.runtime import bootstrap
+    from ringtrail.settings import Settings
+    from ringtrail.storage.models import Recording
+    from ringtrail.web.app import create_app
+
+    directory = tmp_path / "demo"
+    assert invoke("demo", "--no-serve", "--data-dir", str(directory), "--days", "10").exit_code == 0
+    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'demo.db'}")
+    runtime = bootstrap(settings)
+    with runtime.sessions() as db:
+        recording = db.scalars(select(Recording).where(Recording.status == "stored")).first()
+    assert recording is not None
+    link = issue_link(settings.resolved_secret_key(), recording.id, datetime.now(UTC), 60)
+    with TestClient(create_app(runtime)) as client:
+        response = client.get(f"/recordings/{link.token}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("audio/wav")
+    assert response.content == demo_recording_wav()

@@ -11,7 +11,9 @@ import typer
 
 from ringtrail.cli.context import load_settings
 from ringtrail.cli.serve import claim_port, display_url, run_server
+from ringtrail.demo.audio import DEMO_RECORDING_KEY, demo_recording_wav
 from ringtrail.demo.generator import DEFAULT_DAYS, DEFAULT_SEED, generate_demo
+from ringtrail.recordings.factory import make_store
 from ringtrail.runtime import bootstrap
 from ringtrail.storage import migrate
 from ringtrail.storage.db import unit_of_work
@@ -63,6 +65,7 @@ def demo(
         runtime = bootstrap(settings)
         with unit_of_work(runtime.sessions) as db:
             summary = generate_demo(db, datetime.now(UTC), days=days, seed=seed)
+        make_store(settings).put(DEMO_RECORDING_KEY, demo_recording_wav(), "audio/wav")
         counts = summary.counts
         typer.echo(
             f"demo database ready in {time.perf_counter() - began:.1f} s: {summary.project_name}, "

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ringtrail.demo import catalog
+from ringtrail.demo.audio import DEMO_RECORDING_KEY, demo_recording_wav
 from ringtrail.demo.calls import PlannedCall
 from ringtrail.demo.ids import bulk_insert
 from ringtrail.demo.setup import Frame
 from ringtrail.storage.models import CallComment, CallEvent, CallScore, CallTag, Recording
 
 RETENTION = timedelta(days=365)
+DEMO_RECORDING_BYTES = len(demo_recording_wav())
 TOPIC_TAGS = (("price question", 0.5), ("booking", 0.3), ("mortgage", 0.2))
 
 
@@ -75,10 +77,10 @@ def store_followups(
                 {
                     "call_id": call.id,
                     "provider_url": None,
-                    "storage_key": None,
-                    "status": "fetched",
-                    "content_type": "audio/mpeg",
-                    "size_bytes": call.talk_seconds * 16_000,
+                    "storage_key": DEMO_RECORDING_KEY,
+                    "status": "stored",
+                    "content_type": "audio/wav",
+                    "size_bytes": DEMO_RECORDING_BYTES,
                     "duration_seconds": call.talk_seconds,
                     "attempts": 1,
                     "fetched_at": fetched,
