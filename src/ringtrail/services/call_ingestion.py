@@ -471,10 +471,11 @@ class CallIngestion:
                 "visitor_id": visitor_id,
             }
             if project is not None and item.row["lead_id"] is None:
+                earlier_in_batch = self._batch_lead(item, histories)
                 if standing.previous_lead_id is not None:
                     values["lead_id"] = standing.previous_lead_id
-                elif standing.previous_lead_id is None and self._batch_lead(item, histories):
-                    item.lead_from = self._batch_lead(item, histories)
+                elif earlier_in_batch is not None:
+                    item.lead_from = earlier_in_batch
                 else:
                     item.new_lead = {
                         "project_id": project.id,
