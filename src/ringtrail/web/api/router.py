@@ -6,13 +6,16 @@ from fastapi import APIRouter
 
 from ringtrail.web.api import (
     api_keys,
+    call_marks,
     calls,
     members,
+    money,
     numbers,
     pool_health,
     pools,
     projects,
     recordings,
+    reports,
     source_rules,
     telephony,
 )
@@ -28,3 +31,6 @@ api_router.include_router(api_keys.router)
 api_router.include_router(recordings.router)
 api_router.include_router(calls.router)
 api_router.include_router(telephony.router)
+api_router.include_router(call_marks.router)
+api_router.include_router(money.router)
+api_router.include_router(reports.router)

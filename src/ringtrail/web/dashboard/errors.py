@@ -24,6 +24,13 @@ class PageNotFound(DashboardError):
     kind = "not_found"
 
 
+class PageForbidden(DashboardError):
+    """The user may see the project but their role does not allow this page or change."""
+
+    status_code = 403
+    kind = "forbidden"
+
+
 class LoginRequired(DashboardError):
     """The page needs a signed-in user; answered by a redirect to the login form."""
 

@@ -8,7 +8,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ringtrail.runtime import Runtime
-from ringtrail.web.dashboard import auth, language, pages
+from ringtrail.web.dashboard import (
+    auth,
+    calls_log,
+    language,
+    money_pages,
+    pages,
+    reports,
+    settings_pages,
+)
 from ringtrail.web.dashboard.security import SecurityHeaders
 from ringtrail.web.dashboard.sessions import install_sessions
 from ringtrail.web.dashboard.state import Dashboard
@@ -22,5 +30,5 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     app.state.dashboard = Dashboard.build(runtime.settings)
     install_sessions(app, runtime.settings)
     app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC_DIR)), name=STATIC_ROUTE)
-    for module in (auth, pages, language):
+    for module in (auth, pages, language, reports, calls_log, money_pages, settings_pages):
         app.include_router(module.router)

@@ -1,0 +1,127 @@
+"""Report periods: local calendar days in the project's time zone, and the previous period.
+
+A period is a closed range of local dates (`start` to `end`, both included). Its instants
+are found in the project's time zone, so a day across a daylight-saving change is 23 or 25
+hours long and a call at 23:30 local time belongs to that local day, whatever UTC says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+MAX_DAYS = 3 * 366
+"""The longest period a report accepts."""
+
+
+class Preset(StrEnum):
+    """The period picker's named periods, each relative to today in the project's zone."""
+
+    TODAY = "today"
+    YESTERDAY = "yesterday"
+    LAST_7_DAYS = "last_7_days"
+    LAST_30_DAYS = "last_30_days"
+    LAST_90_DAYS = "last_90_days"
+    THIS_MONTH = "this_month"
+    LAST_MONTH = "last_month"
+    THIS_YEAR = "this_year"
+
+
+class InvalidPeriod(ValueError):
+    """A period that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates from `start` to `end`, both included."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidPeriod("the period ends before it starts")
+        if self.days > MAX_DAYS:
+            raise InvalidPeriod(f"a period may be at most {MAX_DAYS} days long")
+
+    @property
+    def days(self) -> int:
+        """How many local days the period covers."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (for comparison)."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+    def dates(self) -> list[date]:
+        """Every local date of the period, in order."""
+        return [self.start + timedelta(days=offset) for offset in range(self.days)]
+
+    def contains(self, day: date) -> bool:
+        """Whether `day` falls in the period."""
+        return self.start <= day <= self.end
+
+    def utc_bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The UTC instants [from, to) the period covers in `zone`."""
+        return day_start(self.start, zone), day_start(self.end + timedelta(days=1), zone)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which local `day` begins in `zone`."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The local date of an aware instant in `zone`."""
+    return moment.astimezone(zone).date()
+
+
+def preset_period(preset: Preset, today: date) -> Period:
+    """The period a named preset means when it is `today` in the project's zone."""
+    if preset is Preset.TODAY:
+        return Period(today, today)
+    if preset is Preset.YESTERDAY:
+        yesterday = today - timedelta(days=1)
+        return Period(yesterday, yesterday)
+    if preset is Preset.THIS_MONTH:
+        return Period(today.replace(day=1), today)
+    if preset is Preset.LAST_MONTH:
+        last_day = today.replace(day=1) - timedelta(days=1)
+        return Period(last_day.replace(day=1), last_day)
+    if preset is Preset.THIS_YEAR:
+        return Period(today.replace(month=1, day=1), today)
+    days = {Preset.LAST_7_DAYS: 7, Preset.LAST_30_DAYS: 30, Preset.LAST_90_DAYS: 90}[preset]
+    return Period(today - timedelta(days=days - 1), today)
+
+
+DEFAULT_PRESET = Preset.LAST_30_DAYS
+
+
+def parse_period(
+    today: date,
+    preset: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Period:
+    """The period a picker asked for: explicit dates win over a preset; neither means 30 days.
+
+    `start` and `end` are ISO dates (`end` included); one alone means a single day.
+    Raises InvalidPeriod naming what could not be read.
+    """
+    if start or end:
+        try:
+            first = date.fromisoformat(start or end or "")
+            last = date.fromisoformat(end or start or "")
+        except ValueError as exc:
+            raise InvalidPeriod("dates must be written as YYYY-MM-DD") from exc
+        return Period(first, last)
+    if preset:
+        try:
+            return preset_period(Preset(preset), today)
+        except ValueError as exc:
+            names = ", ".join(p.value for p in Preset)
+            raise InvalidPeriod(f"unknown period {preset!r}; use one of: {names}") from exc
+    return preset_period(DEFAULT_PRESET, today)
