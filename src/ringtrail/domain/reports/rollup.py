@@ -68,14 +68,17 @@ def dimension_value(fact: CallFact, dimension: Dimension, zone: ZoneInfo) -> str
     return value
 
 
-def fold_calls(facts: Iterable[CallFact], zone: ZoneInfo) -> dict[RollupKey, CallCounts]:
-    """Every rollup row the calls make, in the project's time zone `zone`."""
+def fold_calls(
+    facts: Iterable[CallFact], zone: ZoneInfo, dimensions: Iterable[Dimension] = tuple(Dimension)
+) -> dict[RollupKey, CallCounts]:
+    """The rollup rows the calls make for `dimensions` (all by default), in time zone `zone`."""
+    wanted = tuple(dimensions)
     rows: dict[RollupKey, CallCounts] = {}
     for fact in facts:
         counts = CallCounts.of(fact)
         day = local_day(fact.started_at, zone)
         first_time = bool(fact.is_first_time)
-        for dimension in Dimension:
+        for dimension in wanted:
             key = RollupKey(
                 day,
                 dimension.value,
@@ -110,3 +113,14 @@ def fold_leads(facts: Iterable[LeadFact], zone: ZoneInfo) -> dict[LeadKey, int]:
         )
         rows[key] = rows.get(key, 0) + 1
     return rows
+
+
+@dataclass(frozen=True, order=True)
+class VisitKey:
+    """Where one visit counts: local day, source, medium, campaign and landing page path."""
+
+    day: date
+    source: str
+    medium: str
+    campaign: str
+    landing_page: str

@@ -1,0 +1,1 @@
+"""Reports: call, lead and visit counts for a period (`engine`) and the report catalogue."""
