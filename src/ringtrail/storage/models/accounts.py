@@ -45,6 +45,9 @@ class Project(IdMixin, CreatedMixin, Base):
     unique_call_window_days: Mapped[int] = mapped_column(Integer, default=30)
     recording_retention_days: Mapped[int] = mapped_column(Integer, default=365)
     target_call_goal_percent: Mapped[int] = mapped_column(Integer, default=80)
+    attribution_model: Mapped[str] = mapped_column(
+        String(20), default="last_non_direct", server_default="last_non_direct"
+    )
     webhook_secret: Mapped[str] = mapped_column(String(128))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
