@@ -195,11 +195,19 @@ def test_sales_marks_match_the_calls_target_flag(generated: GeneratedDemo) -> No
     assert spam and all(call.is_target is not True for call in spam)
 
 
-def test_leads_are_one_per_call_plus_forms_and_callbacks(generated: GeneratedDemo) -> None:
+def test_a_call_lead_opens_per_caller_within_the_unique_window(generated: GeneratedDemo) -> None:
     with generated.session() as db:
         kinds = dict(db.execute(select(Lead.kind, func.count()).group_by(Lead.kind)).all())
-        calls = db.scalar(select(func.count()).select_from(Call))
-    assert kinds["call"] == calls
+        unique_calls = db.scalar(select(func.count()).where(Call.is_unique.is_(True)))
+        unlinked = db.scalar(select(func.count()).where(Call.lead_id.is_(None)))
+        shared = db.execute(
+            select(Call.lead_id, func.count(func.distinct(Call.caller_e164)))
+            .group_by(Call.lead_id)
+            .having(func.count(func.distinct(Call.caller_e164)) > 1)
+        ).all()
+    assert kinds["call"] == unique_calls
+    assert unlinked == 0
+    assert shared == []
     assert kinds["form"] > 0 and kinds["callback"] > 0
 
 

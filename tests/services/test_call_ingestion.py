@@ -10,15 +10,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.calls import CallEvent, CallEventKind, CallOutcome
+from ringtrail.domain.reports.periods import Period
+from ringtrail.domain.reports.rollup import Dimension
 from ringtrail.runtime import Runtime
 from ringtrail.services.call_ingestion import CallIngestion
 from ringtrail.services.pools import create_pool
+from ringtrail.services.reports.engine import ReportScope, call_rows
+from ringtrail.services.reports.rollups import refresh_dirty
 from ringtrail.services.tracking import add_number
 from ringtrail.storage.models import (
     Call,
+    CallRollup,
     Lead,
     NumberLease,
     Recording,
+    RollupDirty,
     Visit,
     Visitor,
 )
@@ -326,3 +332,33 @@ def test_events_of_one_call_from_parallel_deliveries_make_one_call(
     assert not any(r.duplicate for r in results)
     call = one_call(db)
     assert (call.status, call.duration_seconds, call.talk_seconds) == ("answered", 70, 60)
+
+
+def test_an_ingested_call_marks_its_local_day_for_the_rollups(
+    db: Session, ingestion: CallIngestion, numbers: dict[str, int], world: World
+) -> None:
+    late = [  # 22:30 UTC is already the next day in Kyiv (the project's zone)
+        *answered_call("c1", STATIC, at=12.5 * 3600),
+        *answered_call("c2", STATIC, caller="+380501112244", at=12.5 * 3600 + 60),
+    ]
+    ingestion.ingest_many(late)
+    kyiv_day = (T0 + timedelta(days=1)).date()
+    marks = db.execute(select(RollupDirty.project_id, RollupDirty.day)).all()
+    # the calls' day, and the day the leads were opened (the clock: 10:05 UTC, Kyiv 12:05)
+    assert sorted(marks) == [(world.ours.project.id, T0.date()), (world.ours.project.id, kyiv_day)]
+
+    ingestion.ingest(ev("c1", CallEventKind.RECORDING_READY, 80, recording_url="https://r/1"))
+    generation = db.scalar(select(RollupDirty.generation).where(RollupDirty.day == kyiv_day))
+    assert generation == 2  # each batch that touches the day bumps it
+
+    db.commit()
+    assert refresh_dirty(db) == 2
+    assert db.scalar(select(func.count()).select_from(RollupDirty)) == 0
+    total = db.execute(
+        select(CallRollup.day, CallRollup.calls, CallRollup.answered).where(
+            CallRollup.dimension == Dimension.TOTAL.value
+        )
+    ).all()
+    assert total == [(kyiv_day, 2, 2)]
+    scope = ReportScope.of(world.ours.project, Period(kyiv_day, kyiv_day))
+    assert call_rows(db, scope) == call_rows(db, scope, raw=True)

@@ -70,7 +70,8 @@ FILTERS: list[tuple[dict[str, Any], Callable[[Call, set[str]], bool]]] = [
     ({"campaign": "spring"}, lambda c, t: c.campaign == "spring"),
     ({"statuses": ["missed", "busy"]}, lambda c, t: c.status in {"missed", "busy"}),
     ({"first_time": True}, lambda c, t: c.is_first_time is True),
-    ({"first_time": False}, lambda c, t: c.is_first_time is False),
+    # As reports count it: an unknown standing (no caller id) is not first-time.
+    ({"first_time": False}, lambda c, t: c.is_first_time is not True),
     ({"unique": False}, lambda c, t: c.is_unique is False),
     ({"target": True}, lambda c, t: c.is_target is True),
     ({"target": False}, lambda c, t: c.is_target is False),
@@ -260,3 +261,143 @@ def test_another_projects_call_is_not_found(db: Session, world: World) -> None:
     db.commit()
     with pytest.raises(NotFound):
         get_call(db, world.ours.project, theirs.id)
+
+
+# Drill-down filters: each must list exactly the calls the report row counted.
+
+
+def drill_calls(db: Session, world: World) -> list[Call]:
+    """Calls that differ in every drill-down dimension, three hours apart."""
+    long_page = "https://acme-realty.example/" + "p" * 400
+    rows: list[dict[str, Any]] = [
+        {"keyword": "flat to rent", "landing_page": "https://acme-realty.example/offer"},
+        {"keyword": None, "caller_region": "Kyiv", "attribution_kind": "static"},
+        {"keyword": "", "caller_region": "Lviv", "attribution_kind": "session"},
+        {"snapshot": {"visitor_geo": {"region": "Odesa"}}, "attribution_kind": "pool_source"},
+        {"snapshot": {"visitor_geo": "broken"}, "status": "missed", "talk_seconds": None},
+        {"talk_seconds": 30, "landing_page": long_page, "source": None},
+        {"talk_seconds": -3, "source": "", "campaign": "Spring Sale", "caller_e164": None},
+        {"talk_seconds": 700, "caller_e164": "+380509876543", "campaign": "autumn"},
+    ]
+    calls = [
+        add_call(db, world.ours.project, started_at=T0 + timedelta(hours=3 * i), **row)
+        for i, row in enumerate(rows)
+    ]
+    add_call(db, world.outsider.project, keyword="flat to rent", started_at=T0)
+    db.commit()
+    return calls
+
+
+def region(call: Call) -> str:
+    geo = (call.snapshot or {}).get("visitor_geo")
+    return (geo.get("region") if isinstance(geo, dict) else None) or ""
+
+
+def kyiv_cell(call: Call) -> str:
+    local = call.started_at.astimezone(KYIV)
+    return f"{local.weekday()}-{local.hour:02d}"
+
+
+def talk(call: Call) -> int:
+    return max(call.talk_seconds or 0, 0)
+
+
+LONG = "https://acme-realty.example/" + "p" * 272
+DRILLS: list[tuple[dict[str, Any], Callable[[Call], bool]]] = [
+    ({"keyword": "flat to rent"}, lambda c: c.keyword == "flat to rent"),
+    ({"keyword": ""}, lambda c: not c.keyword),
+    ({"source": ""}, lambda c: not c.source),
+    ({"sources": ["", "nowhere"]}, lambda c: not c.source),
+    ({"campaigns": ["autumn", "Spring Sale"]}, lambda c: c.campaign in {"autumn", "Spring Sale"}),
+    ({"landing_page": LONG}, lambda c: (c.landing_page or "").startswith(LONG)),
+    ({"landing_page": ""}, lambda c: not c.landing_page),
+    ({"caller_region": "Kyiv"}, lambda c: c.caller_region == "Kyiv"),
+    ({"caller_region": ""}, lambda c: not c.caller_region),
+    ({"visitor_region": "Odesa"}, lambda c: region(c) == "Odesa"),
+    ({"visitor_region": ""}, lambda c: region(c) == ""),
+    ({"origin": "ad"}, lambda c: c.attribution_kind == "static"),
+    ({"origin": "site"}, lambda c: c.attribution_kind in {"session", "pool_source"}),
+    (
+        {"origin": "unknown"},
+        lambda c: c.attribution_kind not in {"static", "session", "pool_source"},
+    ),
+    ({"duration": "not_answered"}, lambda c: c.status != "answered"),
+    ({"duration": "0-30s"}, lambda c: c.status == "answered" and talk(c) < 30),
+    ({"duration": "30s-1m"}, lambda c: c.status == "answered" and 30 <= talk(c) < 60),
+    ({"duration": "1-3m"}, lambda c: c.status == "answered" and 60 <= talk(c) < 180),
+    ({"duration": "10m+"}, lambda c: c.status == "answered" and talk(c) >= 600),
+    ({"hour_of_week": "5-12"}, lambda c: kyiv_cell(c) == "5-12"),
+    ({"hour_of_week": "6-03"}, lambda c: kyiv_cell(c) == "6-03"),
+    ({"hour_of_week": "0-00"}, lambda c: False),
+    ({"search": "FLAT"}, lambda c: "flat" in (c.keyword or "")),
+    ({"search": "spring"}, lambda c: "spring" in (c.campaign or "").lower()),
+    ({"search": "98765"}, lambda c: "98765" in (c.caller_e164 or "")),
+    ({"search": "  "}, lambda c: True),
+    ({"search": "50%"}, lambda c: False),
+]
+
+
+@pytest.mark.parametrize(("given", "reference"), DRILLS)
+def test_each_drill_filter_selects_exactly_the_calls_the_reference_selects(
+    db: Session, world: World, given: dict[str, Any], reference: Callable[[Call], bool]
+) -> None:
+    calls = drill_calls(db, world)
+    expected = [c.id for c in reversed(calls) if reference(c)]
+    assert all_ids(db, world, CallFilters(**given), limit=2) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"origin": "tv"}, "origin"),
+        ({"duration": "forever"}, "duration"),
+        ({"hour_of_week": "7-01"}, "hour_of_week"),
+        ({"hour_of_week": "1-24"}, "hour_of_week"),
+        ({"hour_of_week": "monday"}, "hour_of_week"),
+    ],
+)
+def test_an_unreadable_drill_value_is_invalid_input_naming_it(
+    db: Session, world: World, given: dict[str, Any], field: str
+) -> None:
+    add_call(db, world.ours.project)
+    db.commit()
+    with pytest.raises(InvalidInput) as caught:
+        list_calls(db, world.ours.project, CallFilters(**given))
+    assert caught.value.field == field
+
+
+def test_hour_of_week_follows_local_time_across_daylight_saving_changes(
+    db: Session, world: World
+) -> None:
+    project = world.ours.project
+    # Kyiv: 2024-03-31 03:00 EET became 04:00 EEST; 2024-10-27 04:00 EEST became 03:00 EET.
+    moments = [
+        datetime(2024, 3, 31, 0, 30, tzinfo=UTC),  # Sunday 02:30 EET
+        datetime(2024, 3, 31, 1, 30, tzinfo=UTC),  # Sunday 04:30 EEST
+        datetime(2024, 10, 27, 0, 30, tzinfo=UTC),  # Sunday 03:30 EEST (first pass)
+        datetime(2024, 10, 27, 1, 30, tzinfo=UTC),  # Sunday 03:30 EET (second pass)
+        datetime(2024, 10, 27, 2, 30, tzinfo=UTC),  # Sunday 04:30 EET
+        datetime(2024, 7, 7, 0, 30, tzinfo=UTC),  # Sunday 03:30 EEST
+    ]
+    calls = [add_call(db, project, started_at=moment) for moment in moments]
+    db.commit()
+    newest_first = sorted(calls, key=lambda c: c.started_at, reverse=True)
+    for cell in ("6-02", "6-03", "6-04"):
+        expected = [c.id for c in newest_first if kyiv_cell(c) == cell]
+        assert all_ids(db, world, CallFilters(hour_of_week=cell)) == expected, cell
+        within = CallFilters(hour_of_week=cell, period_from="2024-10-01", period_to="2024-11-01")
+        expected_october = [c.id for c in reversed(calls[2:5]) if kyiv_cell(c) == cell]
+        assert all_ids(db, world, within) == expected_october, cell
+    assert len(all_ids(db, world, CallFilters(hour_of_week="6-03"))) == 3
+
+
+def test_a_project_without_calls_lists_none_for_an_hour_of_week(db: Session, world: World) -> None:
+    assert all_ids(db, world, CallFilters(hour_of_week="0-09")) == []
+
+
+def test_a_call_detail_carries_marks_and_deal_value(db: Session, world: World) -> None:
+    call = add_call(db, world.ours.project, is_target=True, target_set_by="user", deal_value=99.5)
+    db.commit()
+    detail = get_call(db, world.ours.project, call.id)
+    assert (detail.target_set_by, detail.deal_value) == ("user", 99.5)
+    assert (detail.comments, detail.scores) == ([], [])

@@ -15,6 +15,7 @@ from ringtrail.demo.audio import DEMO_RECORDING_KEY, demo_recording_wav
 from ringtrail.demo.generator import DEFAULT_DAYS, DEFAULT_SEED, generate_demo
 from ringtrail.recordings.factory import make_store
 from ringtrail.runtime import bootstrap
+from ringtrail.services.reports.rollups import rebuild_project
 from ringtrail.storage import migrate
 from ringtrail.storage.db import unit_of_work
 
@@ -63,8 +64,11 @@ def demo(
         _remove_database(directory)
         migrate.upgrade(settings.sqlalchemy_url)
         runtime = bootstrap(settings)
+        now = datetime.now(UTC)
         with unit_of_work(runtime.sessions) as db:
-            summary = generate_demo(db, datetime.now(UTC), days=days, seed=seed)
+            summary = generate_demo(db, now, days=days, seed=seed)
+        with unit_of_work(runtime.sessions) as db:
+            rebuild_project(db, summary.project_id, now=now)
         make_store(settings).put(DEMO_RECORDING_KEY, demo_recording_wav(), "audio/wav")
         counts = summary.counts
         typer.echo(

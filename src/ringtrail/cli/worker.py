@@ -1,4 +1,4 @@
-"""`ringtrail worker`: run the background jobs (recording fetches, retention) until stopped."""
+"""`ringtrail worker`: run the background jobs (recordings, retention, rollups) until stopped."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def worker(
         bool, typer.Option("--once", help="Run one pass of every job, report it, then exit.")
     ] = False,
 ) -> None:
-    """Run the background jobs: recording fetches with retries and recording retention."""
+    """Run the background jobs: recording fetches with retries, retention, report rollups."""
     settings = load_settings()
     _configure_logging(settings)
     with open_runtime(settings) as runtime:
@@ -53,7 +53,8 @@ def _summary(report: JobReport) -> str:
     fetch = report.fetch
     return (
         f"worker: {fetch.stored} recording(s) stored, {fetch.retried} to retry, "
-        f"{fetch.failed} failed, {report.deleted} deleted by retention"
+        f"{fetch.failed} failed, {report.deleted} deleted by retention, "
+        f"report rollups rebuilt for {report.rollups.days} day(s)"
     )
 
 

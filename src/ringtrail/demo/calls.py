@@ -28,6 +28,7 @@ from ringtrail.demo.patterns import (
 from ringtrail.demo.phones import caller_country, caller_number
 from ringtrail.demo.setup import Frame, NumberRef
 from ringtrail.demo.traffic import PlannedVisit
+from ringtrail.domain.phones import caller_geography
 from ringtrail.storage.models import Call
 
 REPEAT_CALL_RATE = 0.2
@@ -272,6 +273,22 @@ def settle_outcomes(rng: random.Random, calls: list[PlannedCall], zone: ZoneInfo
             call.status, call.ring_seconds = "missed", rng.randint(20, 45)
 
 
+def _snapshot(call: PlannedCall) -> dict[str, Any]:
+    """What attribution copied from the visit, with the visitor's geography as ingestion adds it."""
+    visit = call.visit
+    snapshot: dict[str, Any] = {
+        "source": call.source,
+        "medium": call.medium,
+        "campaign": call.campaign,
+        "keyword": call.keyword,
+        "visit_id": visit.id if visit else None,
+    }
+    if visit is not None and visit.visitor is not None:
+        country, region, city, _ = visit.visitor.city
+        snapshot["visitor_geo"] = {"country": country, "region": region, "city": city}
+    return snapshot
+
+
 def _call_row(
     call: PlannedCall, index: int, seed: int, frame: Frame, now: datetime
 ) -> dict[str, Any]:
@@ -312,15 +329,9 @@ def _call_row(
         "campaign": call.campaign,
         "keyword": call.keyword,
         "landing_page": call.landing_page,
-        "snapshot": {
-            "source": call.source,
-            "medium": call.medium,
-            "campaign": call.campaign,
-            "keyword": call.keyword,
-            "visit_id": visit.id if visit else None,
-        },
+        "snapshot": _snapshot(call),
         "caller_country": caller_country(call.caller),
-        "caller_region": "Kyiv" if call.caller.startswith("+38044") else None,
+        "caller_region": caller_geography(call.caller)[1],
         "deal_value": float(call.deal.revenue) if call.deal and call.deal.status == "won" else None,
         "created_at": call.ended_at,
     }

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ringtrail.demo import catalog
@@ -18,7 +19,7 @@ from ringtrail.demo.ids import bulk_insert, insert_with_ids
 from ringtrail.demo.phones import caller_number
 from ringtrail.demo.setup import Frame
 from ringtrail.demo.traffic import PlannedVisit
-from ringtrail.storage.models import AdCost, Deal, Lead
+from ringtrail.storage.models import AdCost, Call, Deal, Lead
 
 FORM_RATE = 0.012
 CALLBACK_RATE = 0.005
@@ -165,21 +166,48 @@ def _deal_row(
     }
 
 
+def _call_leads(calls: list[PlannedCall]) -> tuple[list[PlannedCall], dict[int, int]]:
+    """Which calls open a lead, and the index (in that list) of every call's lead.
+
+    As ingestion does it: a caller's first call, or a call outside the unique window, opens a
+    lead; a repeat call inside the window joins the caller's latest lead.
+    """
+    openers: list[PlannedCall] = []
+    lead_of: dict[int, int] = {}
+    latest: dict[str, int] = {}
+    for call in sorted(calls, key=lambda c: (c.started_at, c.id)):
+        known = latest.get(call.caller)
+        if call.is_unique or known is None:
+            openers.append(call)
+            known = latest[call.caller] = len(openers) - 1
+        lead_of[call.id] = known
+    return openers, lead_of
+
+
 def store_leads_and_deals(
     db: Session, calls: list[PlannedCall], leads: list[PlannedLead], frame: Frame
 ) -> dict[str, int]:
-    """Insert one lead per call, the site leads, and the deals linked to them."""
-    rows = [_call_lead(call, frame.project_id) for call in calls]
+    """Insert the call leads (one per caller within the unique window), the site leads, and
+    the deals linked to them; every call points at its lead."""
+    openers, lead_of = _call_leads(calls)
+    rows = [_call_lead(call, frame.project_id) for call in openers]
     rows += [_site_lead(lead, frame.project_id) for lead in leads]
     lead_ids = insert_with_ids(db, Lead, rows)
+    db.execute(
+        update(Call),
+        [{"id": call.id, "lead_id": lead_ids[lead_of[call.id]]} for call in calls],
+    )
     deals = [
-        _deal_row(call.deal, frame.project_id, call.id, lead_id, call.caller, call.started_at)
-        for call, lead_id in zip(calls, lead_ids, strict=False)
+        _deal_row(
+            call.deal, frame.project_id, call.id, lead_ids[lead_of[call.id]], call.caller,
+            call.started_at,
+        )
+        for call in calls
         if call.deal is not None
-    ]
+    ]  # fmt: skip
     deals += [
         _deal_row(lead.deal, frame.project_id, None, lead_id, lead.phone, lead.created_at)
-        for lead, lead_id in zip(leads, lead_ids[len(calls) :], strict=True)
+        for lead, lead_id in zip(leads, lead_ids[len(openers) :], strict=True)
         if lead.deal is not None
     ]
     bulk_insert(db, Deal, deals)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
 
 from ringtrail.jobs.recording_fetch import FetchReport, fetch_due_recordings
+from ringtrail.jobs.report_rollups import RollupReport, refresh_report_rollups
 from ringtrail.jobs.retention import delete_expired_recordings
 from ringtrail.recordings.factory import make_store
 from ringtrail.recordings.fetch import make_http_client
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 30.0
 FETCH_LIMIT = 20
 RETENTION_LIMIT = 500
+ROLLUP_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class JobReport:
     fetch: FetchReport
     deleted: int
     busy: bool
+    rollups: RollupReport = field(default_factory=lambda: RollupReport(days=0, visit_days=0))
 
 
 def run_due_jobs(
@@ -46,8 +49,9 @@ def run_due_jobs(
     http: httpx.Client | None = None,
     fetch_limit: int = FETCH_LIMIT,
     retention_limit: int = RETENTION_LIMIT,
+    rollup_limit: int = ROLLUP_LIMIT,
 ) -> JobReport:
-    """One pass of every job as of `now`: retention first, then recording fetches."""
+    """One pass of every job as of `now`: retention, recording fetches, report rollups."""
     store = store or make_store(runtime.settings)
     client = http or make_http_client()
     try:
@@ -56,8 +60,14 @@ def run_due_jobs(
     finally:
         if http is None:
             client.close()
-    busy = deleted >= retention_limit or fetch.claimed >= fetch_limit
-    return JobReport(fetch=fetch, deleted=deleted, busy=busy)
+    rollups = refresh_report_rollups(runtime.sessions, now, limit=rollup_limit)
+    busy = (
+        deleted >= retention_limit
+        or fetch.claimed >= fetch_limit
+        or rollups.days >= rollup_limit
+        or rollups.visit_days > 0
+    )
+    return JobReport(fetch=fetch, deleted=deleted, busy=busy, rollups=rollups)
 
 
 class JobWorker:
@@ -95,6 +105,12 @@ class JobWorker:
                 report.fetch.retried,
                 report.fetch.failed,
                 report.deleted,
+            )
+        if report.rollups.days or report.rollups.visit_days:
+            log.info(
+                "jobs: report rollups rebuilt for %d day(s), visits rolled up for %d day(s)",
+                report.rollups.days,
+                report.rollups.visit_days,
             )
         return report
 

@@ -11,7 +11,9 @@ A batch of events passes named steps in one transaction:
 4. `attribute`: on a call's first events (and again if its start moves), find the project
    and tracking number, rank the holds of that number (`domain.attribution`), classify the
    caller (first-time, unique, repeat), link or open the lead, copy the attribution snapshot;
-5. `schedule_recordings`: a recording-ready event queues the audio for the fetch job.
+5. `schedule_recordings`: a recording-ready event queues the audio for the fetch job;
+6. `mark_report_days`: the local days of the changed calls (and of leads opened) are marked
+   stale for the report rollups, in one statement (services/reports/rollups.py).
 Each step reads and writes the whole batch with a few statements, not a few per call. An
 event for a number nobody tracks is stored on an unattributed call, never dropped.
 """
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
@@ -59,7 +62,9 @@ from ringtrail.domain.calls import (
 )
 from ringtrail.domain.phones import caller_geography, dialled_to_e164
 from ringtrail.domain.pools import resolve_timings
+from ringtrail.domain.reports.periods import local_day
 from ringtrail.leases.history import write_transaction
+from ringtrail.services.reports.rollups import mark_days
 from ringtrail.storage.models import (
     Call,
     Lead,
@@ -191,6 +196,7 @@ class _ProjectInfo:
     retention_days: int
     grace_minutes: int
     cooldown_minutes: int
+    zone: ZoneInfo
 
 
 @dataclass
@@ -303,6 +309,7 @@ class CallIngestion:
             self.attribute(connection, batch, changed, project_id)
             self.write_calls(connection, changed, project_id, now)
             self.schedule_recordings(connection, batch, changed, now)
+            self.mark_report_days(connection, batch, changed, now)
         by_key = {w.key: w for w in work}
         results = []
         for event in events:
@@ -577,6 +584,35 @@ class CallIngestion:
         if rows:
             connection.execute(_INSERT_RECORDING, rows)
 
+    def mark_report_days(
+        self,
+        connection: Connection,
+        batch: _Batch,
+        work: Sequence[_CallWork],
+        now: datetime,
+    ) -> None:
+        """Mark stale the local days the batch changed: each call's day, its old day if its
+        start or project moved, and today for the leads opened (they are dated `now`).
+
+        Last step, so the marks' row locks are held only until the commit.
+        """
+        instants: set[tuple[int, datetime]] = set()
+        for item in work:
+            project_id = item.values.get("project_id", item.row["project_id"])
+            if project_id is not None:
+                instants.add((project_id, item.values["started_at"]))
+                if item.new_lead is not None:
+                    instants.add((project_id, now))
+            old_project, old_start = item.row["project_id"], item.row["started_at"]
+            if not item.created and old_project is not None:
+                instants.add((old_project, old_start))
+        days = set()
+        for project_id, moment in instants:
+            project = self._project(connection, batch, project_id)
+            if project is not None:
+                days.add((project_id, local_day(moment, project.zone)))
+        mark_days(connection, days)
+
     # -- lookups -----------------------------------------------------------------------------
 
     def _project(
@@ -593,6 +629,7 @@ class CallIngestion:
                     Project.recording_retention_days,
                     Project.grace_minutes,
                     Project.cooldown_minutes,
+                    Project.timezone,
                 ).where(Project.id == project_id)
             ).first()
             batch.projects[project_id] = (
@@ -603,6 +640,7 @@ class CallIngestion:
                     row.recording_retention_days,
                     row.grace_minutes,
                     row.cooldown_minutes,
+                    ZoneInfo(row.timezone),
                 )
                 if row
                 else None

@@ -5,6 +5,15 @@ numbers); `list_calls` reads them in the project's time zone and default country
 the filter in an InvalidInput when one cannot be read. Pages are ordered by
 (`started_at`, `id`), newest first; the cursor is the position of the last call of a page,
 so calls arriving meanwhile never shift a later page (no duplicates, no gaps).
+
+The drill-down filters (`keyword`, `landing_page`, `caller_region`, `visitor_region`,
+`origin`, `duration`, `hour_of_week`) take the values the report rows carry, so a report
+row links to exactly the calls it counted. Text filters compare the value as reports keep
+it: an empty string means "(not set)" (NULL or empty), and a value of the rollups' full
+length (300 characters) matches every longer value it is the start of. Every filter is SQL,
+so pages stay exact keyset pages; `hour_of_week` becomes one UTC range per week of the
+period (the project's calls when no period is given), which keeps daylight-saving days
+right on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -12,24 +21,46 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ringtrail.domain.attribution import AttributionKind
 from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
+from ringtrail.domain.reports.facts import DURATION_BUCKETS, NOT_ANSWERED_BUCKET, CallOrigin
 from ringtrail.services.errors import InvalidInput, NotFound
-from ringtrail.storage.models import Call, CallEvent, CallTag, Project, Recording, Tag
+from ringtrail.storage.models import (
+    Call,
+    CallComment,
+    CallEvent,
+    CallScore,
+    CallTag,
+    Project,
+    Recording,
+    Tag,
+    User,
+)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 CALL_STATUSES = tuple(status.value for status in CallStatus)
 _MAX_ID = 2**63 - 1
+CALL_ORIGINS = tuple(origin.value for origin in CallOrigin)
+DURATIONS = (*(label for label, _, _ in DURATION_BUCKETS), NOT_ANSWERED_BUCKET)
+MAX_DIMENSION_LENGTH = 300
+"""Report rollups cut dimension values to this length (services/reports/engine.py)."""
+MAX_HOUR_RANGES = 2_000
+"""An `hour_of_week` filter spanning more weeks than this needs a narrower period."""
+MAX_SEARCH_LENGTH = 100
+_HOUR_OF_WEEK = re.compile(r"([0-6])-([01][0-9]|2[0-3])")
+_SITE_KINDS = (AttributionKind.SESSION.value, AttributionKind.POOL_SOURCE.value)
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,14 @@ class CallFilters:
     an offset, is read in the project's time zone; `period_to` is exclusive. `statuses` and
     `tags` match a call with any of the values given. `number` is the dialled tracking
     number, `caller` the caller's number, both in any written form.
+
+    Text dimensions (`source`, `medium`, `campaign`, `keyword`, `landing_page`,
+    `caller_region`, `visitor_region`) match exactly; "" matches calls without the value.
+    `origin` is a CallOrigin value, `duration` a DURATION_BUCKETS label or "not_answered",
+    `hour_of_week` a heatmap cell "d-hh" (Monday = 0) in the project's local time. `search`
+    finds the text in the caller's number (digits), source, campaign or keyword. `sources`
+    and `campaigns` match any of their values (a report filtered to several), on top of
+    `source` and `campaign`.
     """
 
     period_from: str | None = None
@@ -55,6 +94,16 @@ class CallFilters:
     tags: Sequence[str] = ()
     number: str | None = None
     caller: str | None = None
+    keyword: str | None = None
+    landing_page: str | None = None
+    caller_region: str | None = None
+    visitor_region: str | None = None
+    origin: str | None = None
+    duration: str | None = None
+    hour_of_week: str | None = None
+    search: str | None = None
+    sources: Sequence[str] = ()
+    campaigns: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -98,8 +147,30 @@ class CallEventEntry:
 
 
 @dataclass(frozen=True)
+class CallCommentEntry:
+    """A note left on a call, with its author's name (None when the user is gone)."""
+
+    id: int
+    created_at: datetime
+    user_id: int | None
+    author: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class CallScoreEntry:
+    """One judgement of a call, oldest first: by a person ("user") or a model."""
+
+    created_at: datetime
+    scored_by: str
+    label: str
+    user_id: int | None
+    score: float | None
+
+
+@dataclass(frozen=True)
 class CallDetail(CallSummary):
-    """One call with its attribution trace and its events in time order."""
+    """One call with its attribution trace, events, marks and comments in time order."""
 
     attribution_reason: str
     candidates: list[dict[str, Any]]
@@ -111,7 +182,11 @@ class CallDetail(CallSummary):
     provider: str
     provider_call_id: str
     forwarded_to: str | None
+    target_set_by: str | None = None
+    deal_value: float | None = None
     events: list[CallEventEntry] = field(default_factory=list)
+    comments: list[CallCommentEntry] = field(default_factory=list)
+    scores: list[CallScoreEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -179,7 +254,123 @@ def _phone(text: str, project: Project, field: str) -> str:
         raise InvalidInput(field, str(exc)) from exc
 
 
-def _conditions(project: Project, filters: CallFilters) -> list[ColumnElement[bool]]:
+def _dimension(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], value: str
+) -> ColumnElement[bool]:
+    """`column` as reports read it (NULL is ""), equal to `value`; at full length, its start."""
+    stored = func.coalesce(column, "")
+    if len(value) >= MAX_DIMENSION_LENGTH:
+        return func.substr(stored, 1, MAX_DIMENSION_LENGTH) == value[:MAX_DIMENSION_LENGTH]
+    return stored == value
+
+
+def _visitor_region() -> ColumnElement[Any]:
+    """The visitor's region copied onto the call (`snapshot.visitor_geo.region`), as text."""
+    region: ColumnElement[Any] = Call.snapshot[("visitor_geo", "region")].as_string()
+    return region
+
+
+def _origin(value: str) -> ColumnElement[bool]:
+    if value == CallOrigin.AD:
+        return Call.attribution_kind == AttributionKind.STATIC.value
+    if value == CallOrigin.SITE:
+        return Call.attribution_kind.in_(_SITE_KINDS)
+    if value == CallOrigin.UNKNOWN:
+        return not_(Call.attribution_kind.in_((AttributionKind.STATIC.value, *_SITE_KINDS)))
+    raise InvalidInput("origin", f"must be one of: {', '.join(CALL_ORIGINS)}")
+
+
+def _duration(value: str) -> ColumnElement[bool]:
+    answered = Call.status == CallStatus.ANSWERED.value
+    if value == NOT_ANSWERED_BUCKET:
+        return not_(answered)
+    for label, low, high in DURATION_BUCKETS:
+        if label == value:
+            talk = func.coalesce(Call.talk_seconds, 0)
+            # Negative talk times count as 0 s, as domain/reports/facts.py `duration_bucket` does.
+            bounds = [talk >= low] if low > 0 else []
+            if high is not None:
+                bounds.append(talk < high)
+            return and_(answered, *bounds)
+    raise InvalidInput("duration", f"must be one of: {', '.join(DURATIONS)}")
+
+
+def _heatmap_cell(cell: str) -> tuple[int, int]:
+    match = _HOUR_OF_WEEK.fullmatch(cell)
+    if match is None:
+        raise InvalidInput("hour_of_week", "must be <weekday 0-6>-<hour 00-23>, e.g. 0-09")
+    return int(match.group(1)), int(match.group(2))
+
+
+def hour_of_week_ranges(
+    cell: str, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The UTC ranges within [start, end) whose local time falls in the heatmap cell `cell`.
+
+    One range per week: local `hh:00` to the next hour on weekday `d`. Across a change to
+    daylight saving time the missing hour gives an empty range (dropped); the repeated hour
+    gives one range two hours long, as `facts.hour_of_week` counts both passes in it.
+    """
+    weekday, hour = _heatmap_cell(cell)
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    ranges: list[tuple[datetime, datetime]] = []
+    while True:
+        low = datetime.combine(day, time(hour), zone).astimezone(UTC)
+        if low >= end:
+            return ranges
+        next_hour = day + timedelta(days=1) if hour == 23 else day
+        high = datetime.combine(next_hour, time((hour + 1) % 24), zone).astimezone(UTC)
+        low, high = max(low, start), min(high, end)
+        if low < high:
+            ranges.append((low, high))
+        if len(ranges) > MAX_HOUR_RANGES:
+            raise InvalidInput("hour_of_week", "the period is too long: choose a shorter one")
+        day += timedelta(days=7)
+
+
+def _hour_of_week(
+    db: Session,
+    project: Project,
+    cell: str,
+    zone: zoneinfo.ZoneInfo,
+    start: datetime | None,
+    end: datetime | None,
+) -> ColumnElement[bool]:
+    if start is None or end is None:
+        first, last = db.execute(
+            select(func.min(Call.started_at), func.max(Call.started_at)).where(
+                Call.project_id == project.id
+            )
+        ).one()
+        if first is None or last is None:
+            _heatmap_cell(cell)
+            return false()
+        start = start or first
+        end = end or last + timedelta(seconds=1)
+    ranges = hour_of_week_ranges(cell, zone, start, end)
+    if not ranges:
+        return false()
+    return or_(*(and_(Call.started_at >= low, Call.started_at < high) for low, high in ranges))
+
+
+def _search(text: str) -> ColumnElement[bool] | None:
+    """Calls whose caller number holds the digits typed, or whose source, campaign or keyword
+    holds the text (case-insensitive; SQLite folds ASCII letters only)."""
+    text = text.replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+    if not text:
+        return None
+    matches = [
+        func.lower(column).contains(text.lower(), autoescape=True)
+        for column in (Call.source, Call.campaign, Call.keyword)
+    ]
+    digits = "".join(char for char in text if char.isdigit())
+    if len(digits) >= 3 and len(digits) * 2 >= len(text.replace(" ", "")):
+        matches.append(Call.caller_e164.contains(digits, autoescape=True))
+    return or_(*matches)
+
+
+def _conditions(db: Session, project: Project, filters: CallFilters) -> list[ColumnElement[bool]]:
     """The SQL conditions for `filters`, or InvalidInput naming the filter that cannot be read."""
     zone = project_zone(project)
     conditions: list[ColumnElement[bool]] = [Call.project_id == project.id]
@@ -199,17 +390,28 @@ def _conditions(project: Project, filters: CallFilters) -> list[ColumnElement[bo
         conditions.append(Call.status.in_(sorted(set(filters.statuses))))
     number = None if filters.number is None else _phone(filters.number, project, "number")
     caller = None if filters.caller is None else _phone(filters.caller, project, "caller")
-    for column, value in (
+    for column, value in ((Call.dialled_e164, number), (Call.caller_e164, caller)):
+        if value is not None:
+            conditions.append(column == value)
+    for dimension, text in (
         (Call.source, filters.source),
         (Call.medium, filters.medium),
         (Call.campaign, filters.campaign),
-        (Call.dialled_e164, number),
-        (Call.caller_e164, caller),
+        (Call.keyword, filters.keyword),
+        (Call.landing_page, filters.landing_page),
+        (Call.caller_region, filters.caller_region),
+        (_visitor_region(), filters.visitor_region),
     ):
-        if value is not None:
-            conditions.append(column == value)
+        if text is not None:
+            conditions.append(_dimension(dimension, text))
+    for dimension, texts in ((Call.source, filters.sources), (Call.campaign, filters.campaigns)):
+        if texts:
+            conditions.append(or_(*(_dimension(dimension, text) for text in sorted(set(texts)))))
+    if filters.first_time is False:
+        # As reports count it: a call whose standing is unknown (no caller id) is not first-time.
+        conditions.append(or_(Call.is_first_time.is_(False), Call.is_first_time.is_(None)))
     for flag_column, flag in (
-        (Call.is_first_time, filters.first_time),
+        (Call.is_first_time, True if filters.first_time else None),
         (Call.is_unique, filters.unique),
         (Call.is_target, filters.target),
         (Call.needs_callback, filters.needs_callback),
@@ -223,6 +425,16 @@ def _conditions(project: Project, filters: CallFilters) -> list[ColumnElement[bo
             .where(Tag.project_id == project.id, Tag.name.in_(sorted(set(filters.tags))))
         )
         conditions.append(Call.id.in_(tagged))
+    if filters.origin is not None:
+        conditions.append(_origin(filters.origin))
+    if filters.duration is not None:
+        conditions.append(_duration(filters.duration))
+    if filters.hour_of_week is not None:
+        conditions.append(_hour_of_week(db, project, filters.hour_of_week, zone, start, end))
+    if filters.search is not None:
+        found = _search(filters.search)
+        if found is not None:
+            conditions.append(found)
     return conditions
 
 
@@ -286,7 +498,7 @@ def list_calls(
     """One page of the project's calls matching `filters`, newest first, after `cursor`."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-    conditions = _conditions(project, filters)
+    conditions = _conditions(db, project, filters)
     if cursor is not None:
         after = decode_cursor(cursor)
         conditions.append(
@@ -317,6 +529,21 @@ def list_calls(
     return CallPage(items, next_cursor)
 
 
+def iter_calls(
+    db: Session, project: Project, filters: CallFilters, *, limit: int
+) -> Iterator[CallSummary]:
+    """Up to `limit` of the project's calls matching `filters`, newest first (for exports)."""
+    cursor = None
+    left = limit
+    while left > 0:
+        page = list_calls(db, project, filters, cursor=cursor, limit=min(MAX_PAGE, left))
+        yield from page.items
+        left -= len(page.items)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
 def get_call(db: Session, project: Project, call_id: int) -> CallDetail:
     """One of the project's calls with its attribution trace and events, or NotFound."""
     call = db.get(Call, call_id)
@@ -328,6 +555,17 @@ def get_call(db: Session, project: Project, call_id: int) -> CallDetail:
         .order_by(CallEvent.occurred_at, CallEvent.id)
     )
     tags = _tags_of(db, [call.id]).get(call.id, [])
+    comments = db.execute(
+        select(CallComment, User.name, User.email)
+        .outerjoin(User, User.id == CallComment.user_id)
+        .where(CallComment.call_id == call.id)
+        .order_by(CallComment.created_at, CallComment.id)
+    )
+    scores = db.scalars(
+        select(CallScore)
+        .where(CallScore.call_id == call.id)
+        .order_by(CallScore.created_at, CallScore.id)
+    )
     return CallDetail(
         **_summary_values(call, tags, bool(_recorded(db, [call.id]))),
         attribution_reason=call.attribution_reason,
@@ -340,7 +578,21 @@ def get_call(db: Session, project: Project, call_id: int) -> CallDetail:
         provider=call.provider,
         provider_call_id=call.provider_call_id,
         forwarded_to=call.forwarded_to,
+        target_set_by=call.target_set_by,
+        deal_value=call.deal_value,
         events=[
             CallEventEntry(event.event_type, event.occurred_at, event.provider) for event in events
+        ],
+        comments=[
+            CallCommentEntry(
+                comment.id, comment.created_at, comment.user_id, name or email, comment.body
+            )
+            for comment, name, email in comments
+        ],
+        scores=[
+            CallScoreEntry(
+                score.created_at, score.scored_by, score.label, score.user_id, score.score
+            )
+            for score in scores
         ],
     )

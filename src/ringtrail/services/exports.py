@@ -73,7 +73,8 @@ def to_xlsx(
         cells = []
         for value in row:
             plain = _plain(value, zone)
-            if isinstance(plain, str) and plain.startswith(_FORMULA_START):
+            # XLSX cells are typed: only text starting with "=" would become a formula.
+            if isinstance(plain, str) and plain.startswith("="):
                 plain = "'" + plain
             cells.append(plain)
         sheet.append(cells)

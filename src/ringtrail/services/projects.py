@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ringtrail.domain.money import AttributionModel
 from ringtrail.domain.phones import InvalidPhoneNumber, is_valid_country, to_e164
 from ringtrail.domain.roles import Role
 from ringtrail.services.accounts import set_membership, slugify
 from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.services.reports.rollups import forget_rollups
 from ringtrail.storage.models import Organization, Project, User
 
 EDITABLE_FIELDS = (
@@ -28,6 +30,7 @@ EDITABLE_FIELDS = (
     "unique_call_window_days",
     "recording_retention_days",
     "target_call_goal_percent",
+    "attribution_model",
 )
 
 
@@ -62,6 +65,13 @@ def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
             out["main_number"] = to_e164(out["main_number"], out.get("default_country"))
         except InvalidPhoneNumber as exc:
             raise InvalidInput("main_number", str(exc)) from exc
+    if "attribution_model" in out:
+        try:
+            out["attribution_model"] = AttributionModel(str(out["attribution_model"])).value
+        except ValueError as exc:
+            raise InvalidInput(
+                "attribution_model", "not one of " + ", ".join(m.value for m in AttributionModel)
+            ) from exc
     if "allowed_domains" in out:
         out["allowed_domains"] = sorted({d.strip().lower() for d in out["allowed_domains"]})
     return out
@@ -101,11 +111,15 @@ def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Pr
         if "main_number" in changes
         else changes
     )
+    moved_zone = "timezone" in values and values["timezone"] != project.timezone
     for key, value in values.items():
         if key not in EDITABLE_FIELDS:
             raise InvalidInput(key, "unknown project setting")
         setattr(project, key, value)
     db.flush()
+    if moved_zone:
+        # Rollups are keyed by local day: in another zone every day is different.
+        forget_rollups(db, project.id)
     return project
 
 

@@ -20,6 +20,9 @@ from ringtrail.web.dashboard.i18n import (
 
 DASHBOARD = Path(i18n.__file__).parent
 LOCALES = DASHBOARD / "locales"
+# Where `pybabel extract` looks (docs/dashboard.md): the dashboard, and the services whose
+# labels (report columns, export headers...) are marked with `N_` and translated at render time.
+SOURCES = [DASHBOARD, DASHBOARD.parent.parent / "services"]
 TRANSLATED = [locale for locale in i18n.SUPPORTED_LOCALES if locale != i18n.SOURCE_LOCALE]
 
 
@@ -41,7 +44,8 @@ def _strings_in_the_code() -> set[str]:
         method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     return {
         message if isinstance(message, str) else message[0]
-        for _, _, message, _, _ in extract_from_dir(str(DASHBOARD), method_map, options_map)
+        for source in SOURCES
+        for _, _, message, _, _ in extract_from_dir(str(source), method_map, options_map)
     }
 
 

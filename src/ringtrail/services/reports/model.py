@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 from ringtrail.domain.reports.periods import Period
 
@@ -46,14 +47,27 @@ class Column:
     key: str
     label: str
     kind: ValueKind
+    translate: bool = False
+    """Whether the cells are English labels marked with `N_` (translate them to show them)."""
 
 
 @dataclass(frozen=True)
 class Row:
-    """One row: cell values by column key, and the calls-log filters that show its calls."""
+    """One row: cell values by column key, and the calls-log filters that show its calls.
+
+    `drill` maps a calls-log query parameter to its value, or to a list of values for a
+    repeatable parameter (`status`, `tag`, `source`, `campaign`); `drill_query` encodes it.
+    """
 
     cells: dict[str, Any]
-    drill: dict[str, str] | None = None
+    drill: dict[str, str | list[str]] | None = None
+
+    @property
+    def drill_query(self) -> str | None:
+        """The drill parameters as a URL query string (without the "?")."""
+        if self.drill is None:
+            return None
+        return urlencode(self.drill, doseq=True)
 
 
 @dataclass(frozen=True)

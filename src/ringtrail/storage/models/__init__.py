@@ -15,6 +15,14 @@ from ringtrail.storage.models.calls import (
 from ringtrail.storage.models.deliveries import OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
+from ringtrail.storage.models.rollups import (
+    CallRollup,
+    LeadRollup,
+    RollupDay,
+    RollupDirty,
+    VisitRollup,
+    VisitRollupDay,
+)
 from ringtrail.storage.models.telephony import TelephonyAccount
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
 from ringtrail.storage.models.visits import Visit, Visitor
@@ -26,10 +34,12 @@ __all__ = [
     "Call",
     "CallComment",
     "CallEvent",
+    "CallRollup",
     "CallScore",
     "CallTag",
     "Deal",
     "Lead",
+    "LeadRollup",
     "Membership",
     "NumberLease",
     "Organization",
@@ -39,11 +49,15 @@ __all__ = [
     "PoolSlot",
     "Project",
     "Recording",
+    "RollupDay",
+    "RollupDirty",
     "SourceRule",
     "Tag",
     "TelephonyAccount",
     "TrackingNumber",
     "User",
     "Visit",
+    "VisitRollup",
+    "VisitRollupDay",
     "Visitor",
 ]

@@ -1,19 +1,25 @@
-"""/api/v1/projects/{id}/calls: the project's calls, filtered and paged, and one call's trace."""
+"""/api/v1/projects/{id}/calls: the project's calls, filtered and paged (or exported as CSV or
+XLSX with `format`), and one call's trace with its marks and comments."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
 from ringtrail.domain.calls import CallStatus
+from ringtrail.domain.reports.facts import CallOrigin
 from ringtrail.domain.roles import Permission
+from ringtrail.services.call_export import MAX_EXPORT_ROWS, export_calls
 from ringtrail.services.calls import (
     DEFAULT_PAGE,
+    DURATIONS,
     MAX_PAGE,
+    MAX_SEARCH_LENGTH,
     CallDetail,
     CallFilters,
     CallPage,
@@ -21,8 +27,9 @@ from ringtrail.services.calls import (
     list_calls,
 )
 from ringtrail.services.errors import InvalidInput
+from ringtrail.services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from ringtrail.web.api.auth import DbSession, Principal, load_project
-from ringtrail.web.api.fields import ItemId, Phone, ProjectId, Text100, Text500
+from ringtrail.web.api.fields import ItemId, Phone, ProjectId, Text100, Text200, Text500
 from ringtrail.web.api.schemas import Output
 
 router = APIRouter(prefix="/projects/{project_id}/calls", tags=["calls"])
@@ -32,6 +39,15 @@ _MOMENT = (
     "project's time zone."
 )
 Flag = Annotated[bool | None, Query()]
+_NOT_SET = ' An empty value matches calls without one ("(not set)" in reports).'
+
+
+class ExportFormat(StrEnum):
+    """What the list answers: a JSON page, or every matching call as a file."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
 class CallOut(Output):
@@ -73,6 +89,22 @@ class CallEventOut(Output):
     provider: str
 
 
+class CallCommentOut(Output):
+    id: int
+    created_at: datetime
+    user_id: int | None
+    author: str | None
+    body: str
+
+
+class CallScoreOut(Output):
+    created_at: datetime
+    scored_by: str
+    label: str
+    user_id: int | None
+    score: float | None
+
+
 class CallDetailOut(CallOut):
     """A call with why it was attributed as it was: the reason, the ranked candidates, the
     visit snapshot it copied, and the provider events it was built from."""
@@ -87,7 +119,11 @@ class CallDetailOut(CallOut):
     provider: str
     provider_call_id: str
     forwarded_to: str | None
+    target_set_by: str | None = Field(description='"user" when a person set is_target')
+    deal_value: float | None
     events: list[CallEventOut]
+    comments: list[CallCommentOut]
+    scores: list[CallScoreOut] = Field(description="Target marks and model scores, oldest first")
 
 
 def _query_problem(exc: InvalidInput) -> RequestValidationError:
@@ -108,9 +144,39 @@ def list_(
     to: Annotated[
         str | None, Query(max_length=40, description=f"End, exclusive. {_MOMENT}")
     ] = None,
-    source: Annotated[Text100 | None, Query()] = None,
-    medium: Annotated[Text100 | None, Query()] = None,
-    campaign: Annotated[Text500 | None, Query()] = None,
+    source: Annotated[
+        list[Text100] | None, Query(description=f"Repeatable: any of.{_NOT_SET}")
+    ] = None,
+    medium: Annotated[Text100 | None, Query(description=_NOT_SET)] = None,
+    campaign: Annotated[
+        list[Text500] | None, Query(description=f"Repeatable: any of.{_NOT_SET}")
+    ] = None,
+    keyword: Annotated[Text500 | None, Query(description=_NOT_SET)] = None,
+    landing_page: Annotated[Text500 | None, Query(description=_NOT_SET)] = None,
+    caller_region: Annotated[Text200 | None, Query(description=_NOT_SET)] = None,
+    visitor_region: Annotated[
+        Text200 | None, Query(description=f"The visitor's region (from their IP).{_NOT_SET}")
+    ] = None,
+    origin: Annotated[
+        CallOrigin | None, Query(description="ad: static number; site: after a visit")
+    ] = None,
+    duration: Annotated[
+        str | None, Query(max_length=20, description=f"One of: {', '.join(DURATIONS)}")
+    ] = None,
+    hour_of_week: Annotated[
+        str | None,
+        Query(
+            max_length=4,
+            description="Heatmap cell <weekday>-<hour>, Monday = 0, project's local time: 0-09",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_SEARCH_LENGTH,
+            description="Caller number digits, or text in source, campaign or keyword",
+        ),
+    ] = None,
     status: Annotated[list[CallStatus] | None, Query(description="Repeatable: any of")] = None,
     first_time: Flag = None,
     unique: Flag = None,
@@ -121,15 +187,22 @@ def list_(
     caller: Annotated[Phone | None, Query(description="The caller's number")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-) -> CallPage:
+    format: Annotated[
+        ExportFormat,
+        Query(
+            description=f"csv or xlsx: every matching call (at most {MAX_EXPORT_ROWS:,}) "
+            "as a file; cursor and limit are ignored"
+        ),
+    ] = ExportFormat.JSON,
+) -> CallPage | Response:
     """The project's calls, newest first, one page at a time (follow `next_cursor`)."""
     project = load_project(db, principal, project_id, Permission.VIEW_CALLS)
     filters = CallFilters(
         period_from=from_,
         period_to=to,
-        source=source,
+        sources=source or [],
         medium=medium,
-        campaign=campaign,
+        campaigns=campaign or [],
         statuses=[s.value for s in status or []],
         first_time=first_time,
         unique=unique,
@@ -138,11 +211,29 @@ def list_(
         tags=tag or [],
         number=number,
         caller=caller,
+        keyword=keyword,
+        landing_page=landing_page,
+        caller_region=caller_region,
+        visitor_region=visitor_region,
+        origin=None if origin is None else origin.value,
+        duration=duration,
+        hour_of_week=hour_of_week,
+        search=search,
     )
     try:
-        return list_calls(db, project, filters, cursor=cursor, limit=limit)
+        if format is ExportFormat.JSON:
+            return list_calls(db, project, filters, cursor=cursor, limit=limit)
+        body = export_calls(db, project, filters, format.value)
     except InvalidInput as exc:
         raise _query_problem(exc) from exc
+    media_type = CSV_MEDIA_TYPE if format is ExportFormat.CSV else XLSX_MEDIA_TYPE
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="calls-{project.id}.{format.value}"'
+        },
+    )
 
 
 @router.get("/{call_id}", response_model=CallDetailOut)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import Field
 from sqlalchemy import select
 
+from ringtrail.domain.money import AttributionModel
 from ringtrail.domain.roles import Permission
 from ringtrail.services.projects import create_project, update_project
 from ringtrail.storage.models import Organization, Project
@@ -35,6 +36,9 @@ class ProjectSettings(StrictInput):
     unique_call_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     recording_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     target_call_goal_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    attribution_model: AttributionModel | None = Field(
+        default=None, description="How deal revenue is shared over the touches before it"
+    )
 
 
 class ProjectCreate(ProjectSettings):
@@ -62,6 +66,7 @@ class ProjectOut(Output):
     unique_call_window_days: int
     recording_retention_days: int
     target_call_goal_percent: int
+    attribution_model: str
     created_at: datetime
 
 

@@ -1,4 +1,4 @@
-"""The pages a signed-in user lands on: their projects, and one project's overview."""
+"""The page a signed-in user lands on (their projects), and what project pages share."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from ringtrail.services.accounts import projects_of_user, role_in_project
-from ringtrail.services.errors import NotFound
-from ringtrail.services.projects import get_project, tracking_tag
-from ringtrail.web.dashboard.errors import PageNotFound
+from ringtrail.services.accounts import projects_of_user
 from ringtrail.web.dashboard.identity import DbSession, RequiredUser
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
@@ -30,26 +27,3 @@ def home(request: Request, db: DbSession, user: RequiredUser) -> Response:
     """The projects this user may open, with their role in each."""
     projects = projects_of_user(db, user)
     return dashboard_of(request).templates.render(request, "home.html", {"projects": projects})
-
-
-@router.get("/p/{project_id}")
-def project_overview(
-    request: Request, db: DbSession, user: RequiredUser, project_id: ProjectId
-) -> Response:
-    """One project's overview; a project the user is not a member of does not exist for them."""
-    role = role_in_project(db, user, project_id)
-    if role is None:
-        raise PageNotFound()
-    try:
-        project = get_project(db, project_id)
-    except NotFound as exc:
-        raise PageNotFound() from exc
-    return dashboard_of(request).templates.render(
-        request,
-        "project.html",
-        {
-            "project": project,
-            "role": role,
-            "snippet": tracking_tag(public_base_url(request), project.public_key),
-        },
-    )

@@ -15,7 +15,10 @@ from ringtrail.web.dashboard import (
     money_pages,
     pages,
     reports,
+    settings_numbers,
     settings_pages,
+    settings_people,
+    settings_rules,
 )
 from ringtrail.web.dashboard.security import SecurityHeaders
 from ringtrail.web.dashboard.sessions import install_sessions
@@ -30,5 +33,16 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     app.state.dashboard = Dashboard.build(runtime.settings)
     install_sessions(app, runtime.settings)
     app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC_DIR)), name=STATIC_ROUTE)
-    for module in (auth, pages, language, reports, calls_log, money_pages, settings_pages):
+    for module in (
+        auth,
+        pages,
+        language,
+        reports,
+        calls_log,
+        money_pages,
+        settings_pages,
+        settings_numbers,
+        settings_rules,
+        settings_people,
+    ):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from ringtrail.web.dashboard.csrf import FIELD_NAME, csrf_token
+from ringtrail.web.dashboard.formatting import install_formatting
 from ringtrail.web.dashboard.i18n import LANGUAGE_NAMES, Catalogs, choose_locale
 from ringtrail.web.dashboard.identity import signed_in_user
 from ringtrail.web.dashboard.redirects import current_path
@@ -34,6 +35,7 @@ def make_environment(catalogs: Catalogs, locale: str, directory: Path) -> Enviro
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         catalogs.get(locale), newstyle=True
     )
+    install_formatting(environment, locale, catalogs.get(locale).gettext)
     return environment
 
 

@@ -1,0 +1,172 @@
+"""Money figures of a report scope: ad costs and won-deal revenue by (source, campaign).
+
+Which period a deal counts in: the period of the call or lead that started it (its linked
+call's start, else its linked lead's creation), not the day the deal closed. That way the
+costs of a campaign's days and the revenue of the calls those days brought line up, and a
+period's figures do not move when a deal closes weeks later (they grow, in the right
+period). A deal linked to nothing counts on the day it closed (else the day it was
+imported) and is credited to ("(none)", "").
+
+Revenue is credited under the project's attribution model (domain/money.py) at query time,
+so switching the model recomputes every period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
+
+from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.money import CENT, AttributionModel, CreditKey, Money, Touch, credit
+from ringtrail.services.reports.engine import ReportScope
+from ringtrail.storage.models import AdCost, Call, Deal, Lead, Visit
+
+WON = "won"
+
+
+def split_amount(amount: Decimal, shares: Sequence[tuple[CreditKey, Fraction]]) -> list[Decimal]:
+    """`amount` shared out in cents; the last share takes the rounding rest, so none is lost."""
+    parts: list[Decimal] = []
+    for _key, share in shares[:-1]:
+        part = amount * share.numerator / share.denominator
+        parts.append(part.quantize(CENT))
+    parts.append(amount - sum(parts, Decimal(0)))
+    return parts
+
+
+def _keep(scope: ReportScope, key: CreditKey) -> bool:
+    filters = scope.filters
+    if filters.sources and key[0] not in filters.sources:
+        return False
+    return not (filters.campaigns and key[1] not in filters.campaigns)
+
+
+def costs_by(db: Session, scope: ReportScope) -> dict[CreditKey, Decimal]:
+    """The scope's ad costs (its local days, source and campaign filters) by (source, campaign)."""
+    query = (
+        select(AdCost.source, AdCost.campaign, func.sum(AdCost.cost))
+        .where(
+            AdCost.project_id == scope.project_id,
+            AdCost.day >= scope.period.start,
+            AdCost.day <= scope.period.end,
+        )
+        .group_by(AdCost.source, AdCost.campaign)
+    )
+    if scope.filters.sources:
+        query = query.where(AdCost.source.in_(scope.filters.sources))
+    if scope.filters.campaigns:
+        query = query.where(AdCost.campaign.in_(scope.filters.campaigns))
+    return {
+        (source, campaign or ""): Decimal(total or 0).quantize(CENT)
+        for source, campaign, total in db.execute(query)
+    }
+
+
+def _own_touch(at: datetime, source: str | None, medium: str | None, campaign: str | None) -> Touch:
+    return Touch(at, source or "", medium or "", campaign or "")
+
+
+def _visits_of(
+    db: Session, project_id: int, visitor_ids: Iterable[int], before: datetime
+) -> dict[int, list[Touch]]:
+    ids = sorted(set(visitor_ids))
+    touches: dict[int, list[Touch]] = defaultdict(list)
+    # Chunked so the IN list stays within every driver's parameter limit.
+    for offset in range(0, len(ids), 5000):
+        query = select(
+            Visit.visitor_id, Visit.started_at, Visit.source, Visit.medium, Visit.campaign
+        ).where(
+            Visit.visitor_id.in_(ids[offset : offset + 5000]),
+            Visit.project_id == project_id,
+            Visit.started_at < before,
+            Visit.is_bot.is_(False),
+        )
+        for row in db.execute(query):
+            touches[row.visitor_id].append(
+                _own_touch(row.started_at, row.source, row.medium, row.campaign)
+            )
+    return touches
+
+
+def money_by(
+    db: Session, scope: ReportScope, model: AttributionModel
+) -> dict[tuple[str, str], Money]:
+    """Cost, revenue and customers of the scope by (source, campaign), revenue under `model`.
+
+    Costs are the ad costs of the period's local days; revenue and customers come from the
+    won deals whose starting call or lead falls in the period (see the module docstring),
+    shared over the touches of the deal's visitor: their visits up to that call or lead. A
+    call from a static number is its own single touch; a deal without touches goes to
+    ("(none)", ""). The source and campaign filters apply to the credited keys.
+    """
+    start, end = scope.period.utc_bounds(scope.zone)
+    started = func.coalesce(Call.started_at, Lead.created_at, Deal.closed_at, Deal.created_at)
+    query = (
+        select(
+            Deal.revenue,
+            Call.started_at.label("call_at"),
+            Call.attribution_kind,
+            Call.visitor_id.label("call_visitor"),
+            Call.source.label("call_source"),
+            Call.medium.label("call_medium"),
+            Call.campaign.label("call_campaign"),
+            Lead.created_at.label("lead_at"),
+            Lead.visitor_id.label("lead_visitor"),
+            Lead.source.label("lead_source"),
+            Lead.medium.label("lead_medium"),
+            Lead.campaign.label("lead_campaign"),
+        )
+        .select_from(Deal)
+        .outerjoin(Call, Call.id == Deal.call_id)
+        .outerjoin(Lead, Lead.id == Deal.lead_id)
+        .where(
+            Deal.project_id == scope.project_id,
+            Deal.status == WON,
+            started >= start,
+            started < end,
+        )
+    )
+    deals: list[Row[Any]] = list(db.execute(query))
+    visitor_ids = [
+        visitor
+        for row in deals
+        if (visitor := row.call_visitor or row.lead_visitor) is not None
+        and row.attribution_kind != AttributionKind.STATIC
+    ]
+    visits = _visits_of(db, scope.project_id, visitor_ids, end)
+
+    result: dict[CreditKey, Money] = defaultdict(Money)
+    for key, cost in costs_by(db, scope).items():
+        result[key] = result[key] + Money(cost=cost)
+    for row in deals:
+        touches = _touches_of(row, visits)
+        shares = credit(touches, model)
+        for (key, share), amount in zip(shares, split_amount(row.revenue, shares), strict=True):
+            if _keep(scope, key):
+                result[key] = result[key] + Money(revenue=amount, customers=float(share))
+    return dict(result)
+
+
+def _touches_of(row: Row[Any], visits: dict[int, list[Touch]]) -> list[Touch]:
+    """The touches that led to one deal row of `money_by`'s query."""
+    if row.call_at is not None:
+        at, visitor = row.call_at, row.call_visitor
+        own = (row.call_source, row.call_medium, row.call_campaign)
+        if row.attribution_kind == AttributionKind.STATIC:
+            return [_own_touch(at, *own)] if own[0] else []
+    elif row.lead_at is not None:
+        at, visitor = row.lead_at, row.lead_visitor
+        own = (row.lead_source, row.lead_medium, row.lead_campaign)
+    else:
+        return []
+    before = [touch for touch in visits.get(visitor, []) if touch.at <= at] if visitor else []
+    if before:
+        return before
+    return [_own_touch(at, *own)] if own[0] else []

@@ -1,0 +1,108 @@
+"""The few report figures that are single calls or a live state, not additive counts.
+
+The longest calls (report 5) are individual calls with their recording; "needs a callback"
+is a flag sales clear when they ring back, a to-do state that rollups do not keep. Both are
+read straight from the calls with the same scope conditions as the engine's raw path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from ringtrail.domain.calls import CallStatus
+from ringtrail.domain.reports.periods import local_day
+from ringtrail.recordings.policy import RecordingStatus
+from ringtrail.services.reports.engine import ReportScope, text
+from ringtrail.storage.models import Call, CallTag, Recording, Tag
+
+
+def scope_conditions(scope: ReportScope) -> list[ColumnElement[bool]]:
+    """The SQL conditions selecting the scope's calls (project, period, filters)."""
+    start, end = scope.period.utc_bounds(scope.zone)
+    filters = scope.filters
+    conditions = [
+        Call.project_id == scope.project_id,
+        Call.started_at >= start,
+        Call.started_at < end,
+    ]
+    if filters.sources:
+        conditions.append(func.coalesce(Call.source, "").in_(filters.sources))
+    if filters.campaigns:
+        conditions.append(func.coalesce(Call.campaign, "").in_(filters.campaigns))
+    if filters.statuses:
+        conditions.append(Call.status.in_(filters.statuses))
+    if filters.first_time is not None:
+        conditions.append(func.coalesce(Call.is_first_time, False).is_(filters.first_time))
+    if filters.tags:
+        tagged = (
+            select(CallTag.call_id)
+            .join(Tag, Tag.id == CallTag.tag_id)
+            .where(Tag.project_id == scope.project_id, Tag.name.in_(filters.tags))
+        )
+        conditions.append(Call.id.in_(tagged))
+    return conditions
+
+
+@dataclass(frozen=True)
+class LongCall:
+    """One of the longest calls, with whether its audio can be played."""
+
+    call_id: int
+    started_at: datetime
+    talk_seconds: int
+    source: str
+    campaign: str
+    caller_region: str
+    has_recording: bool
+
+
+def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[LongCall]:
+    """The scope's answered calls with the most talk time, longest first (ties: newest)."""
+    query = (
+        select(
+            Call.id,
+            Call.started_at,
+            Call.talk_seconds,
+            Call.source,
+            Call.campaign,
+            Call.caller_region,
+        )
+        .where(*scope_conditions(scope), Call.status == CallStatus.ANSWERED)
+        .order_by(func.coalesce(Call.talk_seconds, 0).desc(), Call.started_at.desc(), Call.id)
+        .limit(limit)
+    )
+    rows = list(db.execute(query))
+    ids = [row.id for row in rows]
+    stored = set(
+        db.scalars(
+            select(Recording.call_id).where(
+                Recording.call_id.in_(ids), Recording.status == RecordingStatus.STORED
+            )
+        )
+    )
+    return [
+        LongCall(
+            call_id=row.id,
+            started_at=row.started_at,
+            talk_seconds=max(row.talk_seconds or 0, 0),
+            source=text(row.source),
+            campaign=text(row.campaign),
+            caller_region=text(row.caller_region),
+            has_recording=row.id in stored,
+        )
+        for row in rows
+    ]
+
+
+def callbacks_by_day(db: Session, scope: ReportScope) -> dict[date, int]:
+    """The scope's calls still flagged for a callback, by local day."""
+    query = select(Call.started_at).where(*scope_conditions(scope), Call.needs_callback.is_(True))
+    counts: dict[date, int] = {}
+    for (started_at,) in db.execute(query):
+        day = local_day(started_at, scope.zone)
+        counts[day] = counts.get(day, 0) + 1
+    return counts

@@ -1,0 +1,117 @@
+"""The overview: the headline figures of a project's period and two charts (calls per day,
+calls by source)."""
+
+from __future__ import annotations
+
+from ringtrail.domain.money import cost_per
+from ringtrail.domain.reports.counts import CallCounts
+from ringtrail.domain.reports.rollup import Dimension
+from ringtrail.services.reports.context import (
+    CALL_COLUMNS,
+    SHARE_COLUMN,
+    ReportContext,
+    call_totals,
+    dimension_rows,
+    headline,
+    label_column,
+)
+from ringtrail.services.reports.engine import call_rows, regroup
+from ringtrail.services.reports.model import (
+    N_,
+    Chart,
+    ChartKind,
+    Column,
+    Report,
+    Row,
+    Table,
+    ValueKind,
+)
+from ringtrail.services.reports.money_reports import money_totals
+
+
+def overview(context: ReportContext) -> Report:
+    """Calls, target calls, missed and unique shares, average wait, cost, revenue, ROMI and
+    cost per target call, each against the previous period; calls per day and by source."""
+    rows = call_rows(context.db, context.scope, Dimension.TOTAL)
+    by_day = regroup(rows, lambda key: key.day)
+    by_source = regroup(rows, lambda key: key.source)
+    now = CallCounts.total(list(by_day.values()))
+    before = CallCounts.total(list(call_rows(context.db, context.previous).values()))
+    money_now = money_totals(context, context.scope)
+    money_before = money_totals(context, context.previous)
+    per_day = Table(
+        "calls_per_day",
+        N_("Calls per day"),
+        [
+            Column("day", N_("Day"), ValueKind.DATE),
+            Column("calls", N_("Calls"), ValueKind.COUNT),
+            Column("target", N_("Target calls"), ValueKind.COUNT),
+            Column("missed", N_("Missed calls"), ValueKind.COUNT),
+        ],
+        [
+            Row(
+                {
+                    "day": day,
+                    "calls": by_day.get(day, CallCounts()).calls,
+                    "target": by_day.get(day, CallCounts()).target,
+                    "missed": by_day.get(day, CallCounts()).missed,
+                },
+                context.drill(day),
+            )
+            for day in context.period.dates()
+        ],
+        {"day": N_("Total"), "calls": now.calls, "target": now.target, "missed": now.missed},
+    )
+    source_label = label_column("source", N_("Source"))
+    sources = Table(
+        "by_source",
+        N_("Calls by source"),
+        [source_label, CALL_COLUMNS[0], SHARE_COLUMN, *CALL_COLUMNS[1:]],
+        dimension_rows(context, by_source, "source", "source"),
+        call_totals(now, "source"),
+    )
+    return context.report(
+        "overview",
+        headlines=[
+            headline("calls", N_("Calls"), ValueKind.COUNT, now.calls, before.calls),
+            headline("target", N_("Target calls"), ValueKind.COUNT, now.target, before.target),
+            headline(
+                "missed_share",
+                N_("Missed share"),
+                ValueKind.SHARE,
+                now.missed_share,
+                before.missed_share,
+            ),
+            headline(
+                "unique_share",
+                N_("Unique share"),
+                ValueKind.SHARE,
+                now.unique_share,
+                before.unique_share,
+            ),
+            headline(
+                "average_wait_seconds",
+                N_("Average wait"),
+                ValueKind.SECONDS,
+                now.average_wait_seconds,
+                before.average_wait_seconds,
+            ),
+            headline("cost", N_("Cost"), ValueKind.MONEY, money_now.cost, money_before.cost),
+            headline(
+                "revenue", N_("Revenue"), ValueKind.MONEY, money_now.revenue, money_before.revenue
+            ),
+            headline("romi", N_("ROMI"), ValueKind.RATIO, money_now.romi, money_before.romi),
+            headline(
+                "cost_per_target",
+                N_("Cost per target call"),
+                ValueKind.MONEY,
+                cost_per(money_now.cost, now.target),
+                cost_per(money_before.cost, before.target),
+            ),
+        ],
+        tables=[per_day, sources],
+        charts=[
+            Chart(ChartKind.LINE, "calls_per_day", "day", ["calls", "target"], N_("Calls per day")),
+            Chart(ChartKind.BAR, "by_source", "source", ["calls"], N_("Calls by source")),
+        ],
+    )

@@ -1,0 +1,115 @@
+"""Report rollups: per-day sums of calls, leads and visits, and which days are built or stale.
+
+The rows are a cache of the raw tables, kept by services/reports/rollups.py (docs/reports.md,
+"How reports stay fast: rollups"). Key columns are never NULL: an unknown value is "".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringtrail.storage.models.base import Base, IdType
+
+
+class CallRollup(Base):
+    """Call counts of one local day, one dimension value and one filter combination.
+
+    The primary key starts with (project_id, dimension, day), so a report's query for one
+    dimension over a period is one index range scan. The measure columns carry the names of
+    `ringtrail.domain.reports.counts.MEASURES`.
+    """
+
+    __tablename__ = "call_rollups"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(500), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    is_first_time: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    unique: Mapped[int] = mapped_column(Integer, default=0)
+    first_time: Mapped[int] = mapped_column(Integer, default=0)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[int] = mapped_column(Integer, default=0)
+    non_target: Mapped[int] = mapped_column(Integer, default=0)
+    unique_target: Mapped[int] = mapped_column(Integer, default=0)
+    first_target: Mapped[int] = mapped_column(Integer, default=0)
+    talk_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    waited: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LeadRollup(Base):
+    """Leads of one local day by kind, source, campaign and target flag ('y', 'n', '')."""
+
+    __tablename__ = "lead_rollups"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(500), primary_key=True)
+    target: Mapped[str] = mapped_column(String(1), primary_key=True)
+    leads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupDay(Base):
+    """A local day whose call and lead rollups have been built (even if it had no calls)."""
+
+    __tablename__ = "rollup_days"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class RollupDirty(Base):
+    """A local day whose call and lead rollups are stale; `generation` counts the markings."""
+
+    __tablename__ = "rollup_dirty"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class VisitRollup(Base):
+    """Visits (bots left out) of one past local day by source, medium, campaign, landing page."""
+
+    __tablename__ = "visit_rollups"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    medium: Mapped[str] = mapped_column(String(100), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(500), primary_key=True)
+    landing_page: Mapped[str] = mapped_column(String(300), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VisitRollupDay(Base):
+    """A local day whose visits are rolled up (visit_rollups holds the whole day)."""
+
+    __tablename__ = "visit_rollup_days"
+
+    project_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

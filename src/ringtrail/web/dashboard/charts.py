@@ -1,0 +1,235 @@
+"""Report charts drawn on the server: pygal SVG as `data:` URIs, the heatmap as a shaded table.
+
+The page's Content-Security-Policy forbids inline scripts and styles but allows `img-src
+data:`, so each chart is an SVG document inside an `<img>`: its own styles apply only inside
+the image, and an image never runs scripts or fetches anything. pygal still writes a config
+`<script>` and credit comments; an XML filter removes both before the SVG is serialised.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pygal
+from babel.dates import get_day_names
+from pygal.style import Style
+
+from ringtrail.services.reports.model import Chart, ChartKind, Column, Report, Table, ValueKind
+from ringtrail.web.dashboard.formatting import Formatter
+
+HEAT_LEVELS = 6
+"""Shades of the heatmap: `heat-0` (nothing) to `heat-5` (the busiest hour), in reports.css."""
+WIDTH, HEIGHT = 800, 340
+PREVIOUS_PREFIX = "previous"
+"""Series whose column key starts with this are the comparison period, drawn dashed."""
+
+# Mid-tone text and lines on a transparent background read on the light and the dark page.
+CHART_STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#7b8494",
+    foreground_strong="#7b8494",
+    foreground_subtle="rgba(123, 132, 148, 0.25)",
+    opacity=".85",
+    opacity_hover="1",
+    font_family='system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+    title_font_size=15,
+    value_font_size=12,
+    tooltip_font_size=12,
+    colors=(
+        "#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444",
+        "#14b8a6", "#eab308", "#ec4899", "#64748b", "#84cc16",
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A drawn chart: its title and the `data:image/svg+xml;base64,...` URI of the SVG."""
+
+    title: str
+    uri: str
+    kind: str = "image"
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the heatmap: the value, its formatted text and its shade (0 to 5)."""
+
+    value: float
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """A weekday x hour grid (or any rows x columns), each cell shaded by its value."""
+
+    title: str
+    columns: list[str]
+    rows: list[tuple[str, list[HeatCell]]]
+    table: str = ""
+    """The key of the report table it is drawn from (for its download links)."""
+    kind: str = "heatmap"
+
+
+def _strip_scripts_and_comments(root: Any) -> Any:
+    """An XML filter: pygal's config script and credit comments out of the SVG."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            tag = child.tag
+            if not isinstance(tag, str) or tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
+
+
+def svg_data_uri(svg: str | bytes) -> str:
+    """An SVG document as a `data:` URI an `<img>` can show."""
+    data = svg.encode("utf-8") if isinstance(svg, str) else svg
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _numeric(value: Any, kind: ValueKind) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float | Decimal):
+        return None
+    number = float(value)
+    # Shares and ratios are drawn as percentages, the way the tables show them.
+    return number * 100 if kind in (ValueKind.SHARE, ValueKind.RATIO) else number
+
+
+def _columns(table: Table) -> dict[str, Column]:
+    return {column.key: column for column in table.columns}
+
+
+def _new_chart(kind: ChartKind, formatter: Formatter, labels: int) -> Any:
+    config: dict[str, Any] = {
+        "style": CHART_STYLE,
+        "js": [],
+        "disable_xml_declaration": True,
+        "no_prefix": True,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 3,
+        "truncate_legend": 40,
+        "value_formatter": formatter.number,
+        "print_zeroes": False,
+    }
+    if kind is ChartKind.PIE:
+        return pygal.Pie(inner_radius=0.45, **config)
+    if labels > 12:
+        config.update(x_label_rotation=35, show_minor_x_labels=False)
+        config["x_labels_major_every"] = max(1, labels // 10)
+    if kind is ChartKind.LINE:
+        return pygal.Line(show_dots=labels <= 31, dots_size=2.5, fill=False, **config)
+    if kind is ChartKind.STACKED_BAR:
+        return pygal.StackedBar(**config)
+    return pygal.Bar(**config)
+
+
+def draw_svg(report: Report, chart: Chart, formatter: Formatter) -> str:
+    """The SVG of a line, bar, stacked bar or pie chart of `report` (the page shows its title)."""
+    table = report.table(chart.table)
+    columns = _columns(table)
+    x_column = columns[chart.x]
+    labels = [formatter.column_cell(row.cells.get(chart.x), x_column) for row in table.rows]
+    graph = _new_chart(chart.kind, formatter, len(labels))
+    graph.add_xml_filter(_strip_scripts_and_comments)
+    if chart.kind is ChartKind.PIE:
+        key = chart.series[0]
+        for label, row in zip(labels, table.rows, strict=True):
+            value = _numeric(row.cells.get(key), columns[key].kind)
+            if value:
+                graph.add(label, value)
+    else:
+        graph.x_labels = labels
+        for key in chart.series:
+            column = columns[key]
+            values = [_numeric(row.cells.get(key), column.kind) for row in table.rows]
+            options: dict[str, Any] = {}
+            if key.startswith(PREVIOUS_PREFIX) and chart.kind is ChartKind.LINE:
+                options["stroke_style"] = {"width": 2, "dasharray": "6, 4"}
+            graph.add(formatter.label(column.label), values, **options)
+    svg: str = graph.render(is_unicode=True)
+    return svg
+
+
+def _level(value: float, peak: float) -> int:
+    if value <= 0 or peak <= 0:
+        return 0
+    return max(1, min(HEAT_LEVELS - 1, round(value / peak * (HEAT_LEVELS - 1))))
+
+
+def draw_heatmap(report: Report, chart: Chart, formatter: Formatter) -> Heatmap:
+    """The heatmap of `report` as rows of shaded cells.
+
+    A table with one column per hour (the chart's series) gives one heatmap row per table row;
+    a table with one row per cell, keyed "<weekday>-<hour>" (Monday = 0), is laid out as seven
+    weekdays by 24 hours.
+    """
+    table = report.table(chart.table)
+    columns = _columns(table)
+    title = formatter.label(chart.title or table.title)
+    grid: list[tuple[str, list[tuple[float, str]]]] = []
+    if len(chart.series) > 1:
+        header = [formatter.label(columns[key].label) for key in chart.series]
+        x_column = columns[chart.x]
+        for row in table.rows:
+            cells = []
+            for key in chart.series:
+                raw = row.cells.get(key)
+                cells.append(
+                    (
+                        _numeric(raw, columns[key].kind) or 0.0,
+                        formatter.cell(raw, columns[key].kind),
+                    )
+                )
+            grid.append((formatter.column_cell(row.cells.get(chart.x), x_column), cells))
+    else:
+        key = chart.series[0]
+        kind = columns[key].kind
+        values: dict[tuple[int, int], Any] = {}
+        for row in table.rows:
+            day, _, hour_text = str(row.cells.get(chart.x, "")).partition("-")
+            if day.isdigit() and hour_text.isdigit():
+                values[int(day), int(hour_text)] = row.cells.get(key)
+        header = [f"{hour:02d}" for hour in range(24)]
+        names = get_day_names("abbreviated", locale=formatter.locale)
+        for weekday in range(7):
+            cells = []
+            for hour in range(24):
+                raw = values.get((weekday, hour), 0)
+                cells.append((_numeric(raw, kind) or 0.0, formatter.cell(raw, kind)))
+            grid.append((names[weekday], cells))
+    peak = max((value for _, cells in grid for value, _ in cells), default=0.0)
+    rows = [
+        (label, [HeatCell(value, text, _level(value, peak)) for value, text in cells])
+        for label, cells in grid
+    ]
+    return Heatmap(title, header, rows, table.key)
+
+
+def draw_chart(report: Report, chart: Chart, formatter: Formatter) -> ChartImage | Heatmap | None:
+    """One chart of `report`, ready for the page; None when its table has no rows."""
+    table = report.table(chart.table)
+    if chart.kind is ChartKind.HEATMAP:
+        return draw_heatmap(report, chart, formatter)
+    if not table.rows:
+        return None
+    svg = draw_svg(report, chart, formatter)
+    title = formatter.label(chart.title or table.title)
+    return ChartImage(title, svg_data_uri(svg))
+
+
+def draw_charts(report: Report, formatter: Formatter) -> list[ChartImage | Heatmap]:
+    """Every chart of `report` that has something to draw, in the report's order."""
+    drawn = (draw_chart(report, chart, formatter) for chart in report.charts)
+    return [item for item in drawn if item is not None]

@@ -1,0 +1,253 @@
+"""The engine's rollup path gives exactly the raw path's rows (SQLite and PostgreSQL).
+
+Random calls, leads and visits over a week that crosses a daylight-saving change; some days
+rolled up, some rolled up and then changed (stale), some never rolled up. Every dimension
+and several filters must match the raw fold.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ringtrail.domain.reports.periods import Period
+from ringtrail.domain.reports.rollup import Dimension
+from ringtrail.services.reports.engine import (
+    ReportFilters,
+    ReportScope,
+    call_rows,
+    lead_rows,
+    visit_rows,
+)
+from ringtrail.services.reports.rollups import (
+    dirty_days,
+    mark_calls_changed,
+    rebuild_project,
+    refresh_day,
+)
+from ringtrail.storage.models import (
+    Call,
+    CallRollup,
+    CallTag,
+    Lead,
+    LeadRollup,
+    RollupDay,
+    RollupDirty,
+    Tag,
+    Visit,
+    Visitor,
+    VisitRollup,
+    VisitRollupDay,
+)
+from tests.call_rows import add_call, tag_call
+from tests.conftest import World
+
+# Kyiv (the test project's zone) moves its clocks forward on Sunday 30 March 2025.
+START = datetime(2025, 3, 26, 22, 0, tzinfo=UTC)  # local midnight of Thursday 27 March
+DAYS = 7
+PERIOD = Period(date(2025, 3, 27), date(2025, 4, 2))
+NOW = datetime(2025, 4, 2, 12, 0, tzinfo=UTC)
+MINUTES = DAYS * 24 * 60 - 61  # the clocks skip an hour: the week is an hour short
+_serial = itertools.count(1)
+
+calls_strategy = st.fixed_dictionaries(
+    {
+        "minute": st.integers(0, MINUTES),
+        "status": st.sampled_from(["answered", "missed", "busy", "in_progress"]),
+        "source": st.sampled_from([None, "google", "facebook"]),
+        "campaign": st.sampled_from([None, "spring", "winter"]),
+        "is_first_time": st.sampled_from([None, True, False]),
+        "is_unique": st.sampled_from([None, True, False]),
+        "is_target": st.sampled_from([None, True, False]),
+        "talk_seconds": st.sampled_from([None, 0, 25, 90, 400, 900]),
+        "wait": st.sampled_from([None, 3, 40]),
+        "attribution_kind": st.sampled_from(["static", "session", "unattributed"]),
+        "keyword": st.sampled_from([None, "flats", "rent"]),
+        "region": st.sampled_from([None, "Kyiv", "Lviv"]),
+        "visitor_region": st.sampled_from([None, "Odesa"]),
+        "tagged": st.booleans(),
+        "late": st.booleans(),
+    }
+)
+leads_strategy = st.tuples(
+    st.integers(0, MINUTES),
+    st.sampled_from(["call", "form", "callback"]),
+    st.sampled_from([None, "google"]),
+    st.sampled_from([None, "spring"]),
+    st.sampled_from([None, True, False]),
+)
+FILTERS = [
+    ReportFilters(),
+    ReportFilters(sources=("google",)),
+    ReportFilters(sources=("",), campaigns=("spring", "")),
+    ReportFilters(statuses=("answered",), first_time=True),
+    ReportFilters(first_time=False),
+    ReportFilters(tags=("hot",)),
+]
+
+
+def _clear(db: Session, project_id: int) -> None:
+    for model in (CallRollup, LeadRollup, RollupDay, RollupDirty, VisitRollup, VisitRollupDay):
+        db.execute(delete(model).where(model.project_id == project_id))
+    db.execute(delete(CallTag))
+    db.execute(delete(Tag).where(Tag.project_id == project_id))
+    db.execute(delete(Lead).where(Lead.project_id == project_id))
+    db.execute(delete(Call).where(Call.project_id == project_id))
+    db.commit()
+
+
+def _add(db: Session, world: World, spec: dict[str, Any]) -> Call:
+    project = world.ours.project
+    started = START + timedelta(minutes=spec["minute"])
+    answered = spec["status"] == "answered"
+    call = add_call(
+        db,
+        project,
+        provider_call_id=f"EQ{next(_serial):030d}",
+        started_at=started,
+        status=spec["status"],
+        answered_at=started + timedelta(seconds=spec["wait"])
+        if answered and spec["wait"] is not None
+        else None,
+        talk_seconds=spec["talk_seconds"],
+        source=spec["source"],
+        campaign=spec["campaign"],
+        is_first_time=spec["is_first_time"],
+        is_unique=spec["is_unique"],
+        is_target=spec["is_target"],
+        attribution_kind=spec["attribution_kind"],
+        keyword=spec["keyword"],
+        landing_page="/flats" if spec["source"] else None,
+        caller_region=spec["region"],
+        snapshot={"visitor_geo": {"region": spec["visitor_region"]}}
+        if spec["visitor_region"]
+        else {},
+    )
+    if spec["tagged"]:
+        tag_call(db, call, "hot")
+    return call
+
+
+def _assert_paths_agree(db: Session, world: World, period: Period) -> None:
+    for filters in FILTERS:
+        scope = ReportScope.of(world.ours.project, period, filters)
+        for dimension in Dimension:
+            fast = call_rows(db, scope, dimension)
+            assert fast == call_rows(db, scope, dimension, raw=True), (dimension, filters)
+        assert lead_rows(db, scope) == lead_rows(db, scope, raw=True), filters
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    calls=st.lists(calls_strategy, max_size=25),
+    leads=st.lists(leads_strategy, max_size=8),
+    refreshed=st.sets(st.integers(0, DAYS - 1)),
+    unbuilt=st.sets(st.integers(0, DAYS - 1), max_size=2),
+)
+def test_rolled_up_stale_and_unbuilt_days_give_the_raw_rows(
+    db: Session,
+    world: World,
+    calls: list[dict[str, Any]],
+    leads: list[tuple[int, str, str | None, str | None, bool | None]],
+    refreshed: set[int],
+    unbuilt: set[int],
+) -> None:
+    project = world.ours.project
+    _clear(db, project.id)
+    for spec in calls:
+        if not spec["late"]:
+            _add(db, world, spec)
+    for minute, kind, source, campaign, is_target in leads:
+        db.add(
+            Lead(
+                project_id=project.id,
+                kind=kind,
+                created_at=START + timedelta(minutes=minute),
+                source=source,
+                campaign=campaign,
+                is_target=is_target,
+            )
+        )
+    db.commit()
+    rebuild_project(db, project.id, now=NOW)
+
+    # Calls arriving after the rebuild mark their days stale, as every writer does.
+    late = [_add(db, world, spec) for spec in calls if spec["late"]]
+    mark_calls_changed(db, project.id, [call.started_at for call in late])
+    db.commit()
+    days = PERIOD.dates()
+    for stale in dirty_days(db):
+        if days.index(stale.day) in refreshed:
+            refresh_day(db, stale)
+    for offset in unbuilt:
+        for model in (CallRollup, LeadRollup, RollupDay):
+            db.execute(
+                delete(model).where(model.project_id == project.id, model.day == days[offset])
+            )
+    db.commit()
+
+    _assert_paths_agree(db, world, PERIOD)
+    _assert_paths_agree(db, world, Period(days[2], days[4]))
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    visits=st.lists(
+        st.tuples(
+            st.integers(0, MINUTES),
+            st.sampled_from(["google", "(direct)"]),
+            st.sampled_from([None, "spring"]),
+            st.sampled_from(["/", "/flats", "/" + "x" * 400, "/" + "x" * 350]),
+            st.booleans(),
+        ),
+        max_size=25,
+    )
+)
+def test_rolled_up_visit_days_give_the_raw_rows(
+    db: Session, world: World, visits: list[tuple[int, str, str | None, str, bool]]
+) -> None:
+    project = world.ours.project
+    for model in (VisitRollup, VisitRollupDay):
+        db.execute(delete(model).where(model.project_id == project.id))
+    db.execute(delete(Visit).where(Visit.project_id == project.id))
+    db.execute(delete(Visitor).where(Visitor.project_id == project.id))
+    visitor = Visitor(
+        project_id=project.id, public_id="v1", first_seen_at=START, last_seen_at=START
+    )
+    db.add(visitor)
+    db.flush()
+    for minute, source, campaign, path, bot in visits:
+        moment = START + timedelta(minutes=minute)
+        db.add(
+            Visit(
+                project_id=project.id,
+                visitor_id=visitor.id,
+                started_at=moment,
+                last_seen_at=moment,
+                source=source,
+                medium="cpc" if source == "google" else "(none)",
+                campaign=campaign,
+                landing_path=path,
+                is_bot=bot,
+            )
+        )
+    db.commit()
+    rebuild_project(db, project.id, now=NOW)  # rolls up every day before 2 April
+    for filters in FILTERS[:3]:
+        for period in (PERIOD, Period(PERIOD.start, PERIOD.start + timedelta(days=1))):
+            scope = ReportScope.of(project, period, filters)
+            assert visit_rows(db, scope) == visit_rows(db, scope, raw=True), filters
