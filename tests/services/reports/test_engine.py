@@ -2,7 +2,8 @@
 
 Random calls, leads and visits over a week that crosses a daylight-saving change; some days
 rolled up, some rolled up and then changed (stale), some never rolled up. Every dimension
-and several filters must match the raw fold.
+and several filters must match the raw fold, for all key fields and for the narrower `keep`
+groupings the reports ask for (summed in SQL on the rollup path).
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.reports.periods import Period
-from ringtrail.domain.reports.rollup import Dimension
+from ringtrail.domain.reports.rollup import Dimension, RollupKey
 from ringtrail.services.reports.engine import (
+    CallField,
+    LeadField,
     ReportFilters,
     ReportScope,
+    VisitField,
     call_rows,
+    collapse,
     lead_rows,
     visit_rows,
 )
@@ -82,6 +88,32 @@ leads_strategy = st.tuples(
     st.sampled_from([None, "spring"]),
     st.sampled_from([None, True, False]),
 )
+CALL_KEEPS: list[tuple[CallField, ...]] = [
+    (),
+    ("day",),
+    ("value",),
+    ("source",),
+    ("source", "campaign"),
+    ("value", "source"),
+    ("day", "source"),
+    ("status", "first_time"),
+]
+LEAD_KEEPS: list[tuple[LeadField, ...]] = [
+    (),
+    ("kind",),
+    ("day", "kind"),
+    ("source", "campaign"),
+    ("is_target",),
+]
+VISIT_KEEPS: list[tuple[VisitField, ...]] = [
+    (),
+    ("day",),
+    ("source",),
+    ("medium",),
+    ("campaign",),
+    ("landing_page",),
+    ("day", "source"),
+]
 FILTERS = [
     ReportFilters(),
     ReportFilters(sources=("google",)),
@@ -138,9 +170,18 @@ def _assert_paths_agree(db: Session, world: World, period: Period) -> None:
     for filters in FILTERS:
         scope = ReportScope.of(world.ours.project, period, filters)
         for dimension in Dimension:
-            fast = call_rows(db, scope, dimension)
-            assert fast == call_rows(db, scope, dimension, raw=True), (dimension, filters)
-        assert lead_rows(db, scope) == lead_rows(db, scope, raw=True), filters
+            slow = call_rows(db, scope, dimension, raw=True)
+            assert call_rows(db, scope, dimension) == slow, (dimension, filters)
+            for keep in CALL_KEEPS:
+                fast = call_rows(db, scope, dimension, keep=keep)
+                assert fast == collapse(slow, keep), (dimension, filters, keep)
+                assert fast == call_rows(db, scope, dimension, keep=keep, raw=True)
+        slow_leads = lead_rows(db, scope, raw=True)
+        assert lead_rows(db, scope) == slow_leads, filters
+        for lead_keep in LEAD_KEEPS:
+            fast_leads = lead_rows(db, scope, keep=lead_keep)
+            assert fast_leads == collapse(slow_leads, lead_keep), (filters, lead_keep)
+            assert fast_leads == lead_rows(db, scope, keep=lead_keep, raw=True)
 
 
 @settings(
@@ -250,4 +291,48 @@ def test_rolled_up_visit_days_give_the_raw_rows(
     for filters in FILTERS[:3]:
         for period in (PERIOD, Period(PERIOD.start, PERIOD.start + timedelta(days=1))):
             scope = ReportScope.of(project, period, filters)
-            assert visit_rows(db, scope) == visit_rows(db, scope, raw=True), filters
+            slow = visit_rows(db, scope, raw=True)
+            assert visit_rows(db, scope) == slow, filters
+            for keep in VISIT_KEEPS:
+                fast = visit_rows(db, scope, keep=keep)
+                assert fast == collapse(slow, keep), (filters, keep)
+                assert fast == visit_rows(db, scope, keep=keep, raw=True)
+
+
+def test_keys_not_kept_take_their_neutral_values(db: Session, world: World) -> None:
+    project = world.ours.project
+    _clear(db, project.id)
+    _add(db, world, {**_SPEC, "source": "google", "campaign": "spring"})
+    _add(db, world, {**_SPEC, "minute": 60 * 30, "source": "google", "campaign": None})
+    db.commit()
+    rebuild_project(db, project.id, now=NOW)
+    scope = ReportScope.of(project, PERIOD)
+    rows = call_rows(db, scope, Dimension.KEYWORD, keep=("source",))
+    assert list(rows) == [
+        RollupKey(date.min, "keyword", "", "google", "", "", False),
+    ]
+    assert next(iter(rows.values())).calls == 2
+    assert call_rows(db, scope, keep=()) == {
+        RollupKey(date.min, "total", "", "", "", "", False): next(iter(rows.values()))
+    }
+    with pytest.raises(ValueError, match="unknown key fields"):
+        call_rows(db, scope, keep=("kind",))  # type: ignore[arg-type]
+
+
+_SPEC: dict[str, Any] = {
+    "minute": 0,
+    "status": "answered",
+    "source": None,
+    "campaign": None,
+    "is_first_time": True,
+    "is_unique": True,
+    "is_target": True,
+    "talk_seconds": 90,
+    "wait": 3,
+    "attribution_kind": "session",
+    "keyword": "flats",
+    "region": None,
+    "visitor_region": None,
+    "tagged": False,
+    "late": False,
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import date, timedelta
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -20,7 +21,13 @@ from ringtrail.services.reports.model import (
     Table,
     ValueKind,
 )
-from ringtrail.web.dashboard.charts import ChartImage, Heatmap, draw_chart, draw_charts
+from ringtrail.web.dashboard.charts import (
+    ChartImage,
+    Heatmap,
+    chart_rows,
+    draw_chart,
+    draw_charts,
+)
 from ringtrail.web.dashboard.formatting import Formatter
 
 START = date(2026, 3, 1)
@@ -191,3 +198,53 @@ def test_a_heatmap_of_weekday_hour_keys_fills_seven_days_of_24_hours() -> None:
     assert len(heatmap.rows) == 7 and all(len(cells) == 24 for _, cells in heatmap.rows)
     assert heatmap.rows[0][1][9].level == 5
     assert heatmap.rows[6][1][23].text == "2"
+
+
+def _long_report(days: int, categories: int) -> Report:
+    series = Table(
+        "days",
+        "Calls per day",
+        [
+            Column("day", "Day", ValueKind.DATE),
+            Column("calls", "Calls", ValueKind.COUNT),
+            Column("share", "Share", ValueKind.SHARE),
+        ],
+        [Row({"day": START + timedelta(days=n), "calls": 1, "share": 0.5}) for n in range(days)],
+    )
+    keywords = Table(
+        "keywords",
+        "Keywords",
+        [Column("keyword", "Keyword", ValueKind.TEXT), Column("calls", "Calls", ValueKind.COUNT)],
+        [Row({"keyword": f"kw{n:03d}", "calls": 1000 - n}) for n in range(categories)],
+    )
+    period = Period(START, START + timedelta(days=days - 1))
+    return Report("x", "X", period, period.previous(), tables=[series, keywords])
+
+
+def charts_of_rows(report: Report, chart: Chart) -> list[dict[str, Any]]:
+    return chart_rows(report.table(chart.table), chart)
+
+
+def test_a_long_daily_series_is_drawn_by_week_with_the_same_total() -> None:
+    report = _long_report(days=140, categories=1)
+    rows = charts_of_rows(report, Chart(ChartKind.STACKED_BAR, "days", "day", ["calls", "share"]))
+    assert len(rows) == 21  # 140 days from a Sunday: 20 whole weeks and the first day's week
+    assert sum(row["calls"] for row in rows) == 140
+    assert {row["share"] for row in rows} == {0.5}
+    assert all(row["day"].weekday() == 0 for row in rows)
+
+
+def test_a_year_and_more_is_drawn_by_month() -> None:
+    report = _long_report(days=500, categories=1)
+    rows = charts_of_rows(report, Chart(ChartKind.LINE, "days", "day", ["calls"]))
+    assert all(row["day"].day == 1 for row in rows)
+    assert sum(row["calls"] for row in rows) == 500
+
+
+def test_a_bar_chart_of_categories_shows_the_first_rows_only() -> None:
+    report = _long_report(days=1, categories=200)
+    chart = Chart(ChartKind.BAR, "keywords", "keyword", ["calls"])
+    rows = charts_of_rows(report, chart)
+    assert [row["keyword"] for row in rows] == [f"kw{n:03d}" for n in range(20)]
+    drawn = draw_chart(report, chart, Formatter("en"))
+    assert isinstance(drawn, ChartImage)

@@ -143,7 +143,7 @@ UNIQUENESS_KINDS: tuple[tuple[str, str, dict[str, bool]], ...] = (
 
 def uniqueness(context: ReportContext) -> Report:
     """Report 7: unique, unique-target, first-target and repeat calls, as shares of all calls."""
-    rows_now = call_rows(context.db, context.scope, Dimension.TOTAL)
+    rows_now = call_rows(context.db, context.scope, Dimension.TOTAL, keep=("day",))
     now = total(rows_now.values())
     before = totals_of(context, context.previous)
     kinds = [

@@ -50,12 +50,13 @@ def by_value(
     context: ReportContext, scope: ReportScope, dimension: Dimension
 ) -> dict[str, CallCounts]:
     """The scope's call counts by the value of `dimension`."""
-    return regroup(call_rows(context.db, scope, dimension), lambda key: key.value)
+    rows = call_rows(context.db, scope, dimension, keep=("value",))
+    return regroup(rows, lambda key: key.value)
 
 
 def totals_of(context: ReportContext, scope: ReportScope) -> CallCounts:
     """All the scope's calls added up."""
-    return total(call_rows(context.db, scope, Dimension.TOTAL).values())
+    return total(call_rows(context.db, scope, Dimension.TOTAL, keep=()).values())
 
 
 def dimension_table(
@@ -130,7 +131,7 @@ def _lead_day_cells(counts: dict[str, int]) -> dict[str, Any]:
 
 def lead_mix(context: ReportContext) -> Report:
     """Report 3: calls, forms and callback requests per day, and the calls' share of leads."""
-    rows = lead_rows(context.db, context.scope)
+    rows = lead_rows(context.db, context.scope, keep=("day", "kind"))
     by_day_kind = sum_by(rows, lambda key: (key.day, key.kind))
     table_rows = []
     for day in context.period.dates():
@@ -140,7 +141,7 @@ def lead_mix(context: ReportContext) -> Report:
     def kinds(lead_counts: dict[LeadKey, int]) -> dict[str, Any]:
         return _lead_day_cells(sum_by(lead_counts, lambda key: key.kind))
 
-    now, before = kinds(rows), kinds(lead_rows(context.db, context.previous))
+    now, before = kinds(rows), kinds(lead_rows(context.db, context.previous, keep=("kind",)))
     table = Table(
         "lead_mix",
         N_("Leads by day"),

@@ -43,7 +43,8 @@ HOURS = tuple(f"{hour:02d}" for hour in range(24))
 def heatmap(context: ReportContext) -> Report:
     """Calls by local weekday and hour: a 7 x 24 grid, and the busy cells with drill-downs."""
     cells = regroup(
-        call_rows(context.db, context.scope, Dimension.HOUR_OF_WEEK), lambda key: key.value
+        call_rows(context.db, context.scope, Dimension.HOUR_OF_WEEK, keep=("value",)),
+        lambda key: key.value,
     )
     grid_rows = []
     cell_rows = []
@@ -82,7 +83,7 @@ def heatmap(context: ReportContext) -> Report:
         cell_rows,
         {"weekday": N_("Total"), **call_cells(now)},
     )
-    before = total(call_rows(context.db, context.previous, Dimension.TOTAL).values())
+    before = total(call_rows(context.db, context.previous, Dimension.TOTAL, keep=()).values())
     return context.report(
         "heatmap",
         headlines=[headline("calls", N_("Calls"), ValueKind.COUNT, now.calls, before.calls)],

@@ -50,7 +50,7 @@ def attribution_model(requested: str | None, project_model: str) -> AttributionM
 
 def calls_by_pair(context: ReportContext, scope: ReportScope) -> dict[Pair, CallCounts]:
     """The scope's call counts by (source, campaign)."""
-    rows = call_rows(context.db, scope, Dimension.TOTAL)
+    rows = call_rows(context.db, scope, Dimension.TOTAL, keep=("source", "campaign"))
     return regroup(rows, lambda key: (key.source, key.campaign))
 
 
@@ -232,7 +232,10 @@ def profit(context: ReportContext) -> Report:
     """Report 8: cost, revenue, profit, ROMI and cost per call/target/lead/customer."""
     money = money_by(context.db, context.scope, context.model)
     calls = calls_by_pair(context, context.scope)
-    leads = sum_by(lead_rows(context.db, context.scope), lambda key: (key.source, key.campaign))
+    leads = sum_by(
+        lead_rows(context.db, context.scope, keep=("source", "campaign")),
+        lambda key: (key.source, key.campaign),
+    )
     by_source = _money_table(
         context,
         "by_source",

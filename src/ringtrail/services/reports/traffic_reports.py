@@ -20,7 +20,9 @@ from ringtrail.services.reports.context import (
     share_of,
 )
 from ringtrail.services.reports.engine import (
+    CallField,
     ReportScope,
+    VisitField,
     call_rows,
     regroup,
     sum_by,
@@ -56,6 +58,26 @@ def _call_group(by: str) -> Callable[[RollupKey], str]:
     return lambda key: key.value
 
 
+def _call_keep(by: str) -> tuple[CallField, ...]:
+    """The `call_rows` key field `_call_group(by)` reads."""
+    if by == "source":
+        return ("source",)
+    if by == "campaign":
+        return ("campaign",)
+    return ("value",)
+
+
+def _visit_keep(by: str) -> tuple[VisitField, ...]:
+    """The `visit_rows` key field `_visit_group(by)` reads."""
+    if by == "medium":
+        return ("medium",)
+    if by == "campaign":
+        return ("campaign",)
+    if by == "landing_page":
+        return ("landing_page",)
+    return ("source",)
+
+
 def _visit_group(by: str) -> Callable[[VisitKey], str]:
     attribute = "landing_page" if by == "landing_page" else by
     return lambda key: str(getattr(key, attribute))
@@ -72,8 +94,10 @@ def grouping(by: str | None) -> str:
 def _traffic(
     context: ReportContext, scope: ReportScope, by: str
 ) -> tuple[dict[str, CallCounts], dict[str, int]]:
-    calls = regroup(call_rows(context.db, scope, GROUPINGS[by][1]), _call_group(by))
-    visits = sum_by(visit_rows(context.db, scope), _visit_group(by))
+    calls = regroup(
+        call_rows(context.db, scope, GROUPINGS[by][1], keep=_call_keep(by)), _call_group(by)
+    )
+    visits = sum_by(visit_rows(context.db, scope, keep=_visit_keep(by)), _visit_group(by))
     return calls, visits
 
 
@@ -137,7 +161,9 @@ def sources(context: ReportContext) -> Report:
 
 def missed(context: ReportContext) -> Report:
     """Per day: calls, missed calls and their share, the average wait, callbacks still owed."""
-    by_day = regroup(call_rows(context.db, context.scope, Dimension.TOTAL), lambda key: key.day)
+    by_day = regroup(
+        call_rows(context.db, context.scope, Dimension.TOTAL, keep=("day",)), lambda key: key.day
+    )
     callbacks = callbacks_by_day(context.db, context.scope)
     rows = []
     for day in context.period.dates():
@@ -146,7 +172,7 @@ def missed(context: ReportContext) -> Report:
             Row({"day": day, **_missed_cells(counts, callbacks.get(day, 0))}, context.drill(day))
         )
     now = CallCounts.total(list(by_day.values()))
-    before = total(call_rows(context.db, context.previous, Dimension.TOTAL).values())
+    before = total(call_rows(context.db, context.previous, Dimension.TOTAL, keep=()).values())
     callbacks_now = sum(callbacks.values())
     callbacks_before = sum(callbacks_by_day(context.db, context.previous).values())
     table = Table(
@@ -215,7 +241,8 @@ def quality(context: ReportContext) -> Report:
     percent = context.project.target_call_goal_percent
     goal = percent / 100
     by_source = regroup(
-        call_rows(context.db, context.scope, Dimension.TOTAL), lambda key: key.source
+        call_rows(context.db, context.scope, Dimension.TOTAL, keep=("source",)),
+        lambda key: key.source,
     )
     rows = []
     for source, counts in ranked(by_source, TOP_ROWS):
@@ -223,7 +250,7 @@ def quality(context: ReportContext) -> Report:
             Row({"source": source, **_quality_cells(counts, percent)}, context.drill(source=source))
         )
     now = CallCounts.total(list(by_source.values()))
-    before = total(call_rows(context.db, context.previous, Dimension.TOTAL).values())
+    before = total(call_rows(context.db, context.previous, Dimension.TOTAL, keep=()).values())
     table = Table(
         "quality",
         N_("Lead quality by source"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,12 @@ from ringtrail.web.dashboard.formatting import Formatter
 HEAT_LEVELS = 6
 """Shades of the heatmap: `heat-0` (nothing) to `heat-5` (the busiest hour), in reports.css."""
 WIDTH, HEIGHT = 800, 340
+MAX_CATEGORIES = 20
+"""Bar and pie charts of categories (keywords, campaigns...) draw the table's first rows only:
+tables come sorted by their main figure, and the table below the chart lists them all."""
+MAX_POINTS = 62
+"""A daily series longer than this is drawn by week (and by month past a year), so a chart of
+a long period stays legible and cheap to draw; the table keeps every day."""
 PREVIOUS_PREFIX = "previous"
 """Series whose column key starts with this are the comparison period, drawn dashed."""
 
@@ -135,25 +142,71 @@ def _new_chart(kind: ChartKind, formatter: Formatter, labels: int) -> Any:
     return pygal.Bar(**config)
 
 
+def _bucket_start(day: date, days: int) -> date:
+    if days > 400:
+        return day.replace(day=1)
+    return day - timedelta(days=day.weekday())
+
+
+def _summed_by_period(table: Table, x_key: str, series: list[str]) -> list[dict[str, Any]]:
+    """The rows of a long daily table summed by week or month (shares and ratios averaged)."""
+    columns = _columns(table)
+    days = len(table.rows)
+    buckets: dict[date, list[dict[str, Any]]] = {}
+    for row in table.rows:
+        day = row.cells.get(x_key)
+        if isinstance(day, date):
+            buckets.setdefault(_bucket_start(day, days), []).append(row.cells)
+    summed = []
+    for start, cells in sorted(buckets.items()):
+        merged: dict[str, Any] = {x_key: start}
+        for key in series:
+            values: list[float] = [
+                float(value)
+                for value in (c.get(key) for c in cells)
+                if isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+            ]
+            if not values:
+                merged[key] = None
+            elif columns[key].kind in (ValueKind.SHARE, ValueKind.RATIO):
+                merged[key] = sum(values) / len(values)
+            else:
+                merged[key] = sum(values)
+        summed.append(merged)
+    return summed
+
+
+def chart_rows(table: Table, chart: Chart) -> list[dict[str, Any]]:
+    """The cells the chart draws: a long daily series by period, categories capped."""
+    rows = [row.cells for row in table.rows]
+    x_kind = _columns(table)[chart.x].kind
+    if x_kind is ValueKind.DATE and len(rows) > MAX_POINTS:
+        return _summed_by_period(table, chart.x, chart.series)
+    if chart.kind in (ChartKind.BAR, ChartKind.PIE) and x_kind is not ValueKind.DATE:
+        return rows[:MAX_CATEGORIES]
+    return rows
+
+
 def draw_svg(report: Report, chart: Chart, formatter: Formatter) -> str:
     """The SVG of a line, bar, stacked bar or pie chart of `report` (the page shows its title)."""
     table = report.table(chart.table)
     columns = _columns(table)
     x_column = columns[chart.x]
-    labels = [formatter.column_cell(row.cells.get(chart.x), x_column) for row in table.rows]
+    rows = chart_rows(table, chart)
+    labels = [formatter.column_cell(cells.get(chart.x), x_column) for cells in rows]
     graph = _new_chart(chart.kind, formatter, len(labels))
     graph.add_xml_filter(_strip_scripts_and_comments)
     if chart.kind is ChartKind.PIE:
         key = chart.series[0]
-        for label, row in zip(labels, table.rows, strict=True):
-            value = _numeric(row.cells.get(key), columns[key].kind)
+        for label, cells in zip(labels, rows, strict=True):
+            value = _numeric(cells.get(key), columns[key].kind)
             if value:
                 graph.add(label, value)
     else:
         graph.x_labels = labels
         for key in chart.series:
             column = columns[key]
-            values = [_numeric(row.cells.get(key), column.kind) for row in table.rows]
+            values = [_numeric(cells.get(key), column.kind) for cells in rows]
             options: dict[str, Any] = {}
             if key.startswith(PREVIOUS_PREFIX) and chart.kind is ChartKind.LINE:
                 options["stroke_style"] = {"width": 2, "dasharray": "6, 4"}

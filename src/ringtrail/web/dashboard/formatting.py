@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,44 @@ def _number(value: Any) -> float | Decimal | int | None:
         return None
 
 
+# Babel parses the locale and the pattern on every call (tens of microseconds); a report page
+# formats thousands of cells, most of them repeated values, so the results are cached.
+_CACHE_SIZE = 65_536
+
+
+@lru_cache(maxsize=32)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _decimal_text(number: float | Decimal | int, pattern: str | None, locale: str) -> str:
+    return format_decimal(number, format=pattern, locale=_locale(locale))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _percent_text(number: float | Decimal | int, pattern: str, locale: str) -> str:
+    return format_percent(number, format=pattern, locale=_locale(locale))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _money_text(number: float | Decimal | int, currency: str, locale: str) -> str:
+    return format_currency(number, currency, locale=_locale(locale))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _date_text(value: date, locale: str) -> str:
+    return str(format_date(value, format="medium", locale=_locale(locale)))
+
+
+@lru_cache(maxsize=32)
+def _percent_pattern(locale: str) -> str:
+    # The locale's own pattern (its spacing and sign placement) with one optional decimal.
+    pattern: str = _locale(locale).percent_formats[None].pattern
+    last_digit = pattern.rfind("0") + 1
+    return f"{pattern[:last_digit]}.#{pattern[last_digit:]}" if last_digit else pattern
+
+
 def format_seconds(value: Any) -> str:
     """A duration as m:ss under an hour, h:mm:ss from an hour up."""
     number = _number(value)
@@ -64,35 +103,28 @@ class Formatter:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     translate: Translate = str
 
-    @property
-    def _percent_pattern(self) -> str:
-        # The locale's own pattern (its spacing and sign placement) with one optional decimal.
-        pattern: str = Locale.parse(self.locale).percent_formats[None].pattern
-        last_digit = pattern.rfind("0") + 1
-        return f"{pattern[:last_digit]}.#{pattern[last_digit:]}" if last_digit else pattern
-
     def number(self, value: Any) -> str:
         """A count or other plain number with the locale's grouping."""
         number = _number(value)
         if number is None:
             return "—"
         if isinstance(number, float | Decimal) and number != int(number):
-            return format_decimal(number, format="#,##0.##", locale=self.locale)
-        return format_decimal(number, locale=self.locale)
+            return _decimal_text(number, "#,##0.##", self.locale)
+        return _decimal_text(number, None, self.locale)
 
     def percent(self, value: Any) -> str:
         """A fraction (0.25) as a percentage ("25 %" in Russian)."""
         number = _number(value)
         if number is None:
             return "—"
-        return format_percent(number, format=self._percent_pattern, locale=self.locale)
+        return _percent_text(number, _percent_pattern(self.locale), self.locale)
 
     def money(self, value: Any) -> str:
         """An amount in the project's currency."""
         number = _number(value)
         if number is None:
             return "—"
-        return format_currency(number, self.currency, locale=self.locale)
+        return _money_text(number, self.currency, self.locale)
 
     def date(self, value: Any) -> str:
         """A local date."""
@@ -105,7 +137,7 @@ class Formatter:
                 return str(value)
         if not isinstance(value, date):
             return "—"
-        return str(format_date(value, format="medium", locale=self.locale))
+        return _date_text(value, self.locale)
 
     def datetime(self, value: Any) -> str:
         """An aware instant in the project's time zone."""
