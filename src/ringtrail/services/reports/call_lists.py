@@ -10,41 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.reports.periods import local_day
 from ringtrail.recordings.policy import RecordingStatus
-from ringtrail.services.reports.engine import ReportScope, text
-from ringtrail.storage.models import Call, CallTag, Recording, Tag
-
-
-def scope_conditions(scope: ReportScope) -> list[ColumnElement[bool]]:
-    """The SQL conditions selecting the scope's calls (project, period, filters)."""
-    start, end = scope.period.utc_bounds(scope.zone)
-    filters = scope.filters
-    conditions = [
-        Call.project_id == scope.project_id,
-        Call.started_at >= start,
-        Call.started_at < end,
-    ]
-    if filters.sources:
-        conditions.append(func.coalesce(Call.source, "").in_(filters.sources))
-    if filters.campaigns:
-        conditions.append(func.coalesce(Call.campaign, "").in_(filters.campaigns))
-    if filters.statuses:
-        conditions.append(Call.status.in_(filters.statuses))
-    if filters.first_time is not None:
-        conditions.append(func.coalesce(Call.is_first_time, False).is_(filters.first_time))
-    if filters.tags:
-        tagged = (
-            select(CallTag.call_id)
-            .join(Tag, Tag.id == CallTag.tag_id)
-            .where(Tag.project_id == scope.project_id, Tag.name.in_(filters.tags))
-        )
-        conditions.append(Call.id.in_(tagged))
-    return conditions
+from ringtrail.services.reports.engine import ReportScope, call_conditions, text
+from ringtrail.storage.models import Call, Recording
 
 
 @dataclass(frozen=True)
@@ -71,7 +44,7 @@ def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[Long
             Call.campaign,
             Call.caller_region,
         )
-        .where(*scope_conditions(scope), Call.status == CallStatus.ANSWERED)
+        .where(*call_conditions(scope), Call.status == CallStatus.ANSWERED)
         .order_by(func.coalesce(Call.talk_seconds, 0).desc(), Call.started_at.desc(), Call.id)
         .limit(limit)
     )
@@ -100,7 +73,7 @@ def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[Long
 
 def callbacks_by_day(db: Session, scope: ReportScope) -> dict[date, int]:
     """The scope's calls still flagged for a callback, by local day."""
-    query = select(Call.started_at).where(*scope_conditions(scope), Call.needs_callback.is_(True))
+    query = select(Call.started_at).where(*call_conditions(scope), Call.needs_callback.is_(True))
     counts: dict[date, int] = {}
     for (started_at,) in db.execute(query):
         day = local_day(started_at, scope.zone)

@@ -221,9 +221,10 @@ def _rolled_days(column: Any, rolled: set[date]) -> ColumnElement[bool]:
     return and_(within, column.not_in(gaps)) if gaps else within
 
 
-def _call_conditions(
+def call_conditions(
     scope: ReportScope, days: Iterable[date] | None = None
 ) -> list[ColumnElement[bool]]:
+    """The SQL conditions selecting the scope's calls (project, period or `days`, filters)."""
     filters = scope.filters
     if days is None:
         start, end = scope.period.utc_bounds(scope.zone)
@@ -270,7 +271,7 @@ def call_facts(
     if with_snapshot:
         columns.append(Call.snapshot)
     facts = []
-    for row in db.execute(select(*columns).where(*_call_conditions(scope, days))):
+    for row in db.execute(select(*columns).where(*call_conditions(scope, days))):
         facts.append(
             CallFact(
                 call_id=row.id,
