@@ -913,14 +913,16 @@ PASSWORD = "bench-password-1"  # noqa: S105
 
 @contextlib.contextmanager
 def forced_raw() -> Iterator[None]:
-    """Reports read only raw tables: the engine's row functions get `raw=True` everywhere.
+    """Reports read only raw tables: the engine's row functions and `money_by` get
+    `raw=True` everywhere.
 
-    The report modules import `call_rows`, `lead_rows` and `visit_rows` by name, so each
-    module's reference is replaced, not just the engine's.
+    The report modules import `call_rows`, `lead_rows`, `visit_rows` and `money_by` by name,
+    so each module's reference is replaced, not just the defining module's.
     """
+    from ringtrail.services.money import returns
     from ringtrail.services.reports import engine
 
-    originals = [getattr(engine, name) for name in RAW_FUNCTIONS]
+    originals = [getattr(engine, name) for name in RAW_FUNCTIONS] + [returns.money_by]
     patched: list[tuple[Any, str, Any]] = []
     for module in list(sys.modules.values()):
         if not getattr(module, "__name__", "").startswith("ringtrail."):
@@ -1050,7 +1052,7 @@ def measure(url: str, project_id: int, options: argparse.Namespace) -> dict[str,
     today = datetime.now(ZoneInfo(ZONE_NAME)).date()
     wanted = [r for r in options.reports.split(",") if r] or ["overview", *catalog.REPORT_IDS]
     rows: list[dict[str, Any]] = []
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime, freeze_gc=True)) as client:  # as `serve` does
         log_in(client, "bench@bench.example")
         for report_id in wanted:
             for name, period, filters, query in variants(today):

@@ -118,3 +118,54 @@ def test_rebuilding_the_calls_table_keeps_the_rows_that_point_at_it(empty_databa
             assert connection.execute(text("SELECT lead_id FROM calls")).scalar() is None
     finally:
         engine.dispose()
+
+
+def test_0005_keeps_the_rollups_of_an_existing_database(empty_database: str) -> None:
+    """Visit rollups without the page are summed from the existing ones; built days are
+    marked stale so the job builds their money rollups."""
+    from datetime import date
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from ringtrail.storage.models import Organization, Project, RollupDay, VisitRollup
+
+    migrate.upgrade(empty_database, "0004")
+    engine = make_engine(empty_database)
+    try:
+        with Session(engine) as db:
+            organization = Organization(name="Org", slug="org")
+            db.add(organization)
+            db.flush()
+            project = Project(
+                organization_id=organization.id,
+                name="Site",
+                slug="site",
+                public_key="pk_migration",
+                webhook_secret="secret",
+            )
+            db.add(project)
+            db.flush()
+            day = date(2026, 11, 1)
+            for page, visits in (("/a", 3), ("/b", 4)):
+                db.add(
+                    VisitRollup(
+                        project_id=project.id,
+                        day=day,
+                        source="google",
+                        medium="cpc",
+                        campaign="spring",
+                        landing_page=page,
+                        visits=visits,
+                    )
+                )
+            db.add(RollupDay(project_id=project.id, day=day))
+            db.commit()
+        migrate.upgrade(empty_database)
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT source, medium, campaign, visits FROM visit_source_rollups")
+            ).all() == [("google", "cpc", "spring", 7)]
+            assert connection.execute(text("SELECT generation FROM rollup_dirty")).all() == [(1,)]
+    finally:
+        engine.dispose()

@@ -38,3 +38,15 @@ def test_unreachable_redis_gives_503_naming_it(settings: Settings) -> None:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["redis"]
+
+
+def test_a_served_app_freezes_what_lives_as_long_as_the_process(settings: Settings) -> None:
+    import gc
+
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(bootstrap(settings), freeze_gc=True)) as client:
+            assert gc.get_freeze_count() > 0
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()

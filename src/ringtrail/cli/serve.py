@@ -51,7 +51,7 @@ def run_server(runtime: Runtime, sock: socket.socket) -> None:
     """Serve the app for `runtime` on the already bound `sock` until stopped (Ctrl-C, SIGTERM)."""
     settings = runtime.settings
     config = uvicorn.Config(
-        create_app(runtime, run_jobs=settings.run_jobs),
+        create_app(runtime, run_jobs=settings.run_jobs, freeze_gc=True),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -1,7 +1,8 @@
 """The rollup job: rebuilds the report rollups of stale days and rolls up past days' visits.
 
 Writers mark the days they change (services/reports/rollups.py); each pass rebuilds up to a
-limit of them, latest first, then rolls up the visits of whole past days. Any number of
+limit of them, latest first (with their month's rollups for days of past months), builds the
+month rollups of a month just ended, then rolls up the visits of whole past days. Any number of
 passes may run at once: a day being rebuilt is locked, a visit day is claimed first.
 """
 
@@ -17,15 +18,17 @@ from ringtrail.services.reports.rollups import (
     VISIT_DAYS_LIMIT,
     refresh_all_visits,
     refresh_dirty,
+    refresh_months,
 )
 
 
 @dataclass(frozen=True)
 class RollupReport:
-    """What one pass rebuilt: stale call/lead days, and visit days rolled up."""
+    """What one pass rebuilt: stale call/lead days, visit days rolled up, months summed."""
 
     days: int
     visit_days: int
+    months: int = 0
 
 
 def refresh_report_rollups(
@@ -35,8 +38,10 @@ def refresh_report_rollups(
     limit: int = REFRESH_LIMIT,
     visit_limit: int = VISIT_DAYS_LIMIT,
 ) -> RollupReport:
-    """One pass: up to `limit` stale days, then up to `visit_limit` visit days per project."""
+    """One pass: up to `limit` stale days, the months just ended, then up to `visit_limit`
+    visit days per project."""
     with sessions() as db:
-        days = refresh_dirty(db, limit)
+        days = refresh_dirty(db, limit, now)
+        months = refresh_months(db, now)
         visit_days = refresh_all_visits(db, now, visit_limit)
-    return RollupReport(days=days, visit_days=visit_days)
+    return RollupReport(days=days, visit_days=visit_days, months=months)

@@ -106,10 +106,12 @@ class JobWorker:
                 report.fetch.failed,
                 report.deleted,
             )
-        if report.rollups.days or report.rollups.visit_days:
+        if report.rollups.days or report.rollups.visit_days or report.rollups.months:
             log.info(
-                "jobs: report rollups rebuilt for %d day(s), visits rolled up for %d day(s)",
+                "jobs: report rollups rebuilt for %d day(s) and %d month(s),"
+                " visits rolled up for %d day(s)",
                 report.rollups.days,
+                report.rollups.months,
                 report.rollups.visit_days,
             )
         return report

@@ -36,6 +36,7 @@ from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
 from ringtrail.domain.reports.facts import DURATION_BUCKETS, NOT_ANSWERED_BUCKET, CallOrigin
 from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.services.reports.engine import visitor_region_column
 from ringtrail.storage.models import (
     Call,
     CallComment,
@@ -264,12 +265,6 @@ def _dimension(
     return stored == value
 
 
-def _visitor_region() -> ColumnElement[Any]:
-    """The visitor's region copied onto the call (`snapshot.visitor_geo.region`), as text."""
-    region: ColumnElement[Any] = Call.snapshot[("visitor_geo", "region")].as_string()
-    return region
-
-
 def _origin(value: str) -> ColumnElement[bool]:
     if value == CallOrigin.AD:
         return Call.attribution_kind == AttributionKind.STATIC.value
@@ -400,7 +395,7 @@ def _conditions(db: Session, project: Project, filters: CallFilters) -> list[Col
         (Call.keyword, filters.keyword),
         (Call.landing_page, filters.landing_page),
         (Call.caller_region, filters.caller_region),
-        (_visitor_region(), filters.visitor_region),
+        (visitor_region_column(), filters.visitor_region),
     ):
         if text is not None:
             conditions.append(_dimension(dimension, text))

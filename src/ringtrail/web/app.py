@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,12 +22,20 @@ from ringtrail.web.tracking.router import tracking_router
 
 
 def create_app(
-    runtime: Runtime | None = None, settings: Settings | None = None, *, run_jobs: bool = False
+    runtime: Runtime | None = None,
+    settings: Settings | None = None,
+    *,
+    run_jobs: bool = False,
+    freeze_gc: bool = False,
 ) -> FastAPI:
     """Build the app around `runtime` (or one bootstrapped from settings).
 
     With `run_jobs` the background jobs (recording fetches, retention) run in a thread for
     the app's lifetime; `serve` passes RINGTRAIL_RUN_JOBS, tests and embedders leave it off.
+    With `freeze_gc` (`serve`), everything alive once the app has started (modules, routes,
+    metadata, templates) is moved out of the cyclic garbage collector's reach
+    (`gc.freeze()`): it lives as long as the process, and a full collection walking it
+    paused report pages for 100 to 200 ms. Tests leave it off (they build many apps).
     """
     runtime = runtime or bootstrap(settings or get_settings())
 
@@ -35,6 +44,9 @@ def create_app(
         jobs = BackgroundJobs(runtime) if run_jobs else None
         if jobs is not None:
             jobs.start()
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

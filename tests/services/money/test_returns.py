@@ -3,7 +3,7 @@ tests/services/money/fixture.py (its docstring has the table of deals and touche
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.money import AttributionModel, Money
 from ringtrail.domain.reports.periods import Period
+from ringtrail.services.money.deals import DealRow, upsert_deals
 from ringtrail.services.money.returns import money_by, split_amount
 from ringtrail.services.projects import update_project
-from ringtrail.services.reports.engine import ReportFilters, ReportScope
+from ringtrail.services.reports.engine import ReportFilters, ReportScope, rolled_up_days
+from ringtrail.services.reports.rollups import rebuild_project, refresh_dirty
+from ringtrail.storage.models import MoneyRollup
 from tests.conftest import World
 from tests.services.money.fixture import (
     DAY,
@@ -24,6 +27,7 @@ from tests.services.money.fixture import (
     MARCH_1,
     NONE,
     PRINT,
+    at,
     build_fixture,
 )
 
@@ -112,6 +116,67 @@ def test_switching_the_projects_model_recomputes_history(db: Session, world: Wor
     assert google_revenue() == Decimal("90")
     update_project(db, project, {"attribution_model": "first"})
     assert google_revenue() == Decimal("390")
+
+
+WEEK = Period(MARCH_1 - timedelta(days=3), MARCH_1 + timedelta(days=3))
+FILTERS = [
+    ReportFilters(),
+    ReportFilters(sources=("google",)),
+    ReportFilters(sources=("facebook", "(none)")),
+    ReportFilters(campaigns=("spring",)),
+]
+
+
+@pytest.mark.parametrize("model", list(AttributionModel))
+def test_money_rollups_give_the_raw_figures(
+    db: Session, world: World, model: AttributionModel
+) -> None:
+    project = world.ours.project
+    build_fixture(db, project)
+    rebuild_project(db, project.id, now=at_noon(MARCH_1 + timedelta(days=5)))
+    assert db.query(MoneyRollup).filter_by(project_id=project.id).count() > 0
+    for period in (DAY, WEEK):
+        built = {day for day in period.dates() if day >= MARCH_1}  # from the first call on
+        assert rolled_up_days(db, project.id, period) == built
+        for filters in FILTERS:
+            scope = ReportScope.of(project, period, filters)
+            fast = money_by(db, scope, model)
+            assert normalised(fast) == normalised(money_by(db, scope, model, raw=True)), filters
+    day = money_by(db, ReportScope.of(project, DAY), model)
+    assert normalised(day) == normalised(EXPECTED[model])
+
+
+def test_a_deal_import_marks_its_days_and_the_job_credits_it_again(
+    db: Session, world: World
+) -> None:
+    project = world.ours.project
+    build_fixture(db, project)
+    rebuild_project(db, project.id, now=at_noon(MARCH_1 + timedelta(days=5)))
+    scope = ReportScope.of(project, DAY)
+    model = AttributionModel.LAST_NON_DIRECT
+    assert money_by(db, scope, model)[FACEBOOK].revenue == Decimal("420")
+    # D2 (call B, facebook/spring) is lost after all; D7 (unlinked) reopens.
+    upsert_deals(
+        db,
+        project,
+        [
+            DealRow("D2", "lost", Decimal("120"), phone="+380501112233"),
+            DealRow("D7", "open", Decimal("40"), phone="+380661234000", closed_at=at(12)),
+        ],
+    )
+    db.commit()
+    assert MARCH_1 not in rolled_up_days(db, project.id, DAY)  # stale: credited raw
+    stale = normalised(money_by(db, scope, model))
+    assert stale[FACEBOOK][1] == Decimal("300")
+    assert NONE not in stale
+    assert refresh_dirty(db) >= 1
+    assert rolled_up_days(db, project.id, DAY) == {MARCH_1}
+    assert normalised(money_by(db, scope, model)) == stale
+    assert stale == normalised(money_by(db, scope, model, raw=True))
+
+
+def at_noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 def test_shares_of_an_amount_never_lose_a_cent() -> None:

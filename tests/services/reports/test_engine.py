@@ -21,14 +21,18 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.reports.periods import Period
 from ringtrail.domain.reports.rollup import Dimension, RollupKey
 from ringtrail.services.reports.engine import (
+    RAW_ROWS_MEMO,
     CallField,
     LeadField,
     ReportFilters,
     ReportScope,
     VisitField,
+    built_months,
     call_rows,
     collapse,
     lead_rows,
+    memoize_raw_rows,
+    rolled_up_days,
     visit_rows,
 )
 from ringtrail.services.reports.rollups import (
@@ -36,15 +40,19 @@ from ringtrail.services.reports.rollups import (
     mark_calls_changed,
     rebuild_project,
     refresh_day,
+    refresh_dirty,
+    refresh_months,
 )
 from ringtrail.storage.models import (
     Call,
+    CallMonthRollup,
     CallRollup,
     CallTag,
     Lead,
     LeadRollup,
     RollupDay,
     RollupDirty,
+    RollupMonth,
     Tag,
     Visit,
     Visitor,
@@ -124,8 +132,34 @@ FILTERS = [
 ]
 
 
+EXAMPLE_CALL: dict[str, Any] = {
+    "status": "answered",
+    "source": "google",
+    "campaign": "spring",
+    "is_first_time": True,
+    "is_unique": True,
+    "is_target": True,
+    "talk_seconds": 90,
+    "wait": 3,
+    "attribution_kind": "session",
+    "keyword": "flats",
+    "region": "Kyiv",
+    "visitor_region": None,
+    "tagged": False,
+}
+
+
 def _clear(db: Session, project_id: int) -> None:
-    for model in (CallRollup, LeadRollup, RollupDay, RollupDirty, VisitRollup, VisitRollupDay):
+    for model in (
+        CallMonthRollup,
+        RollupMonth,
+        CallRollup,
+        LeadRollup,
+        RollupDay,
+        RollupDirty,
+        VisitRollup,
+        VisitRollupDay,
+    ):
         db.execute(delete(model).where(model.project_id == project_id))
     db.execute(delete(CallTag))
     db.execute(delete(Tag).where(Tag.project_id == project_id))
@@ -134,9 +168,9 @@ def _clear(db: Session, project_id: int) -> None:
     db.commit()
 
 
-def _add(db: Session, world: World, spec: dict[str, Any]) -> Call:
+def _add(db: Session, world: World, spec: dict[str, Any], start: datetime = START) -> Call:
     project = world.ours.project
-    started = START + timedelta(minutes=spec["minute"])
+    started = start + timedelta(minutes=spec["minute"])
     answered = spec["status"] == "answered"
     call = add_call(
         db,
@@ -241,6 +275,107 @@ def test_rolled_up_stale_and_unbuilt_days_give_the_raw_rows(
     _assert_paths_agree(db, world, Period(days[2], days[4]))
 
 
+# Six weeks around the whole of March 2025 (Kyiv time), seen from May: March and April are
+# past months, so the rebuild sums March into month rollups.
+MONTHS_START = datetime(2025, 2, 19, 22, 0, tzinfo=UTC)  # local midnight of 20 February
+MONTHS_PERIOD = Period(date(2025, 2, 20), date(2025, 4, 10))
+MONTHS_NOW = datetime(2025, 5, 2, 12, 0, tzinfo=UTC)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    calls=st.lists(
+        calls_strategy.map(lambda spec: spec | {"minute": spec["minute"] * 7}), max_size=30
+    ),
+    refreshed=st.booleans(),
+    unbuilt=st.sets(st.integers(0, MONTHS_PERIOD.days - 1), max_size=1),
+)
+def test_month_rollups_give_the_raw_rows(
+    db: Session,
+    world: World,
+    calls: list[dict[str, Any]],
+    refreshed: bool,
+    unbuilt: set[int],
+) -> None:
+    project = world.ours.project
+    _clear(db, project.id)
+    _add(db, world, {**EXAMPLE_CALL, "minute": 30}, MONTHS_START)  # the first day is built
+    for spec in calls:
+        if not spec["late"]:
+            _add(db, world, spec, MONTHS_START)
+    db.commit()
+    rebuild_project(db, project.id, now=MONTHS_NOW)
+    assert built_months(db, project.id, MONTHS_PERIOD, set(MONTHS_PERIOD.dates())) == [
+        date(2025, 3, 1)
+    ]
+
+    # Late calls make their days stale: March is then read by day (raw for those days)
+    # until they are rebuilt, which rebuilds March's month rows too.
+    late = [_add(db, world, spec, MONTHS_START) for spec in calls if spec["late"]]
+    mark_calls_changed(db, project.id, [call.started_at for call in late])
+    db.commit()
+    if refreshed:
+        refresh_dirty(db, now=MONTHS_NOW)
+        march = date(2025, 3, 1)
+        assert built_months(db, project.id, MONTHS_PERIOD, set(MONTHS_PERIOD.dates())) == [march]
+    days = MONTHS_PERIOD.dates()
+    for offset in unbuilt:
+        for model in (CallRollup, LeadRollup, RollupDay):
+            db.execute(
+                delete(model).where(model.project_id == project.id, model.day == days[offset])
+            )
+    db.commit()
+
+    _assert_paths_agree(db, world, MONTHS_PERIOD)
+    _assert_paths_agree(db, world, Period(date(2025, 3, 1), date(2025, 3, 31)))
+
+
+def test_a_month_is_summed_once_it_is_over(db: Session, world: World) -> None:
+    project = world.ours.project
+    _clear(db, project.id)
+    _add(db, world, {**EXAMPLE_CALL, "minute": 60 * 24 * 20}, MONTHS_START)  # 12 March
+    db.commit()
+    rebuild_project(db, project.id, now=datetime(2025, 3, 20, tzinfo=UTC))
+    march = Period(date(2025, 3, 1), date(2025, 3, 31))
+    everything = set(MONTHS_PERIOD.dates())
+    assert built_months(db, project.id, march, everything) == []  # March is not over
+    assert refresh_months(db, datetime(2025, 3, 31, 12, tzinfo=UTC)) == 0
+    # Once March is over, its days the rebuild did not reach (21 to 31 March: no calls, so
+    # never marked) are built and March summed; it then serves March whole.
+    assert refresh_months(db, datetime(2025, 4, 1, 12, tzinfo=UTC)) == 1
+    rolled = rolled_up_days(db, project.id, march)
+    assert rolled == {day for day in march.dates() if day >= date(2025, 3, 12)}
+    assert built_months(db, project.id, march, everything) == [date(2025, 3, 1)]
+    assert refresh_months(db, datetime(2025, 4, 1, 12, tzinfo=UTC)) == 0
+    scope = ReportScope.of(project, march)
+    assert call_rows(db, scope, keep=()) == call_rows(db, scope, keep=(), raw=True)
+
+    # A call of March changes in April: rebuilding its day alone unmarks March (read by
+    # day meanwhile); the job's pass sums March again after its days.
+    april = datetime(2025, 4, 2, 12, tzinfo=UTC)
+    call = _add(db, world, {**EXAMPLE_CALL, "minute": 60 * 24 * 21}, MONTHS_START)
+    mark_calls_changed(db, project.id, [call.started_at])
+    db.commit()
+    (stale,) = dirty_days(db)
+    refresh_day(db, stale, april)
+    db.commit()
+    assert built_months(db, project.id, march, everything) == []
+    assert call_rows(db, scope, keep=()) == call_rows(db, scope, keep=(), raw=True)
+    mark_calls_changed(db, project.id, [call.started_at])
+    db.commit()
+    assert refresh_dirty(db, now=april) == 1
+    assert built_months(db, project.id, march, everything) == [date(2025, 3, 1)]
+    assert call_rows(db, scope, keep=()) == call_rows(db, scope, keep=(), raw=True)
+    assert (
+        call_rows(db, scope, keep=())[RollupKey(date.min, "total", "", "", "", "", False)].calls
+        == 2
+    )
+
+
 @settings(
     max_examples=4,
     deadline=None,
@@ -336,3 +471,25 @@ _SPEC: dict[str, Any] = {
     "tagged": False,
     "late": False,
 }
+
+
+def test_a_report_folds_its_raw_days_once_and_never_misses_a_write(
+    db: Session, world: World
+) -> None:
+    project = world.ours.project
+    _clear(db, project.id)
+    _add(db, world, {**EXAMPLE_CALL, "minute": 60})
+    db.commit()
+    scope = ReportScope.of(project, PERIOD)  # nothing rolled up: every day is raw
+    memoize_raw_rows(db)
+    by_day = call_rows(db, scope, keep=("day",))
+    by_source = call_rows(db, scope, keep=("source",))
+    assert len(db.info[RAW_ROWS_MEMO]) == 2  # the facts, and one fold for both groupings
+    assert sum(counts.calls for counts in by_day.values()) == 1
+    assert sum(counts.calls for counts in by_source.values()) == 1
+    _add(db, world, {**EXAMPLE_CALL, "minute": 120})  # flushed: the memo is dropped
+    assert RAW_ROWS_MEMO not in db.info
+    assert (
+        call_rows(db, scope, keep=())[RollupKey(date.min, "total", "", "", "", "", False)].calls
+        == 2
+    )

@@ -15,6 +15,7 @@ Definitions (docs/reports.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import add, attrgetter
 
 from ringtrail.domain.reports.facts import CallFact
 
@@ -48,35 +49,37 @@ class CallCounts:
     @classmethod
     def of(cls, fact: CallFact) -> CallCounts:
         """The counts of a single call."""
+        return cls(*cls.values_of(fact))
+
+    @staticmethod
+    def values_of(fact: CallFact) -> tuple[int, ...]:
+        """The counts of a single call as a tuple in field order (folds add these up)."""
         wait = fact.wait_seconds
-        return cls(
-            calls=1,
-            answered=int(fact.answered),
-            missed=int(fact.missed),
-            unique=int(bool(fact.is_unique)),
-            first_time=int(bool(fact.is_first_time)),
-            repeat=int(fact.is_unique is False),
-            target=int(fact.is_target is True),
-            non_target=int(fact.is_target is False),
-            unique_target=int(bool(fact.is_unique) and fact.is_target is True),
-            first_target=int(bool(fact.is_first_time) and fact.is_target is True),
-            talk_seconds=max(fact.talk_seconds or 0, 0) if fact.answered else 0,
-            wait_seconds=wait or 0,
-            waited=int(wait is not None),
+        is_unique, is_target = fact.is_unique, fact.is_target
+        return (
+            1,
+            int(fact.answered),
+            int(fact.missed),
+            int(bool(is_unique)),
+            int(bool(fact.is_first_time)),
+            int(is_unique is False),
+            int(is_target is True),
+            int(is_target is False),
+            int(bool(is_unique) and is_target is True),
+            int(bool(fact.is_first_time) and is_target is True),
+            max(fact.talk_seconds or 0, 0) if fact.answered else 0,
+            wait or 0,
+            int(wait is not None),
         )
 
     def __add__(self, other: CallCounts) -> CallCounts:
-        return CallCounts(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+        # Positional and by a fixed list of names: reports add thousands of these.
+        return CallCounts(*map(add, _GET(self), _GET(other)))
 
     @classmethod
     def total(cls, many: list[CallCounts] | tuple[CallCounts, ...]) -> CallCounts:
         """The sum of many counts."""
-        result = cls()
-        for counts in many:
-            result = result + counts
-        return result
+        return cls(*[sum(getattr(counts, name) for counts in many) for name in _NAMES])
 
     def as_dict(self) -> dict[str, int]:
         """The sums by field name (the rollup table's measure columns have these names)."""
@@ -113,5 +116,15 @@ class CallCounts:
         return ratio(self.wait_seconds, self.waited)
 
 
-MEASURES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
+_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
+_GET = attrgetter(*_NAMES)
+
+
+def astuple_counts(counts: CallCounts) -> tuple[int, ...]:
+    """The counts in field order (shallow: `dataclasses.astuple` copies deeply and slowly)."""
+    values: tuple[int, ...] = _GET(counts)
+    return values
+
+
+MEASURES: tuple[str, ...] = _NAMES
 """The measure columns of a call rollup row, in order."""

@@ -74,6 +74,29 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
+def month_of(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def month_end(month: date) -> date:
+    """The last day of `month`'s month."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def whole_months(period: Period) -> list[date]:
+    """The first days of the calendar months that lie wholly inside `period`."""
+    months = []
+    month = month_of(period.start)
+    if month < period.start:
+        month = month_of(month_end(month) + timedelta(days=1))
+    while month_end(month) <= period.end:
+        months.append(month)
+        month = month_of(month_end(month) + timedelta(days=1))
+    return months
+
+
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
     """The local date of an aware instant in `zone`."""
     return moment.astimezone(zone).date()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from operator import add
 from zoneinfo import ZoneInfo
 
 from ringtrail.domain.reports.counts import CallCounts
@@ -73,9 +74,9 @@ def fold_calls(
 ) -> dict[RollupKey, CallCounts]:
     """The rollup rows the calls make for `dimensions` (all by default), in time zone `zone`."""
     wanted = tuple(dimensions)
-    rows: dict[RollupKey, CallCounts] = {}
+    sums: dict[RollupKey, list[int]] = {}
     for fact in facts:
-        counts = CallCounts.of(fact)
+        values = CallCounts.values_of(fact)
         day = local_day(fact.started_at, zone)
         first_time = bool(fact.is_first_time)
         for dimension in wanted:
@@ -88,9 +89,12 @@ def fold_calls(
                 fact.status,
                 first_time,
             )
-            previous = rows.get(key)
-            rows[key] = counts if previous is None else previous + counts
-    return rows
+            total = sums.get(key)
+            if total is None:
+                sums[key] = list(values)
+            else:
+                total[:] = map(add, total, values)
+    return {key: CallCounts(*total) for key, total in sums.items()}
 
 
 @dataclass(frozen=True, order=True)

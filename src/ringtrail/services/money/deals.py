@@ -4,7 +4,9 @@ A deal names its call (`call_id`, which must be the project's) or the customer's
 phone links it to that caller's most recent call or lead of the project before the deal
 closed (any time, for a deal not closed yet). A deal that matches nothing is kept unlinked
 and reported. A won deal writes its revenue onto the linked call (`calls.deal_value`, the
-sum of the call's won deals) so the calls log shows it.
+sum of the call's won deals) so the calls log shows it. Every deal an import touches marks
+the local days it counts on, before and after, stale, so the rollup job credits its revenue
+again (services/money/returns.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ringtrail.services.errors import InvalidInput
 from ringtrail.services.money.tables import CsvLine, parse_decimal, parse_moment, read_csv, where
 from ringtrail.services.reports.rollups import mark_calls_changed
 from ringtrail.storage.models import Call, Deal, Lead, Project
+from ringtrail.storage.models.base import utcnow
 
 MAX_REVENUE = Decimal("999999999999.99")
 DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -171,10 +174,13 @@ def upsert_deals(db: Session, project: Project, rows: Sequence[DealRow]) -> Deal
     created = updated = linked = 0
     unlinked: list[str] = []
     valued_calls: set[int] = set()  # calls a won deal of this import valued before or now
+    counted: list[datetime] = []  # the instants the touched deals count at, before and after
     for item in checked:
         deal_id = item.row.deal_id.strip()
         call, lead = _link(db, project, item)
         deal = existing.get(deal_id)
+        if deal is not None:
+            counted.append(_counted_at(db, deal))
         if deal is None:
             deal = Deal(project_id=project.id, external_id=deal_id, currency=project.currency)
             db.add(deal)
@@ -196,9 +202,25 @@ def upsert_deals(db: Session, project: Project, rows: Sequence[DealRow]) -> Deal
             unlinked.append(deal_id)
         else:
             linked += 1
+        counted.append(_counted_at(db, deal, call, lead))
     db.flush()
     _write_deal_values(db, project, valued_calls)
+    mark_calls_changed(db, project.id, counted)
     return DealImport(created=created, updated=updated, linked=linked, unlinked=unlinked)
+
+
+def _counted_at(
+    db: Session, deal: Deal, call: Call | None = None, lead: Lead | None = None
+) -> datetime:
+    """The instant whose local day `deal` counts on in reports: its call's start, else its
+    lead's creation, else its close, else its import (services/money/returns.py)."""
+    call = call or (db.get(Call, deal.call_id) if deal.call_id else None)
+    if call is not None:
+        return call.started_at
+    lead = lead or (db.get(Lead, deal.lead_id) if deal.lead_id else None)
+    if lead is not None:
+        return lead.created_at
+    return deal.closed_at or deal.created_at or utcnow()
 
 
 def _write_deal_values(db: Session, project: Project, call_ids: set[int]) -> None:

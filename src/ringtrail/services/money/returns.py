@@ -7,26 +7,36 @@ period's figures do not move when a deal closes weeks later (they grow, in the r
 period). A deal linked to nothing counts on the day it closed (else the day it was
 imported) and is credited to ("(none)", "").
 
-Revenue is credited under the project's attribution model (domain/money.py) at query time,
-so switching the model recomputes every period.
+Revenue is credited under the project's attribution model (domain/money.py). The rollup job
+keeps every model's credit per local day in `money_rollups` (built with the day's call and
+lead rollups, stale when they are), so switching the model recomputes every period at once;
+days not built yet (today) are credited from the raw deals, the same way.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.attribution import AttributionKind
 from ringtrail.domain.money import CENT, AttributionModel, CreditKey, Money, Touch, credit
-from ringtrail.services.reports.engine import ReportScope
-from ringtrail.storage.models import AdCost, Call, Deal, Lead, Visit
+from ringtrail.domain.reports.periods import local_day
+from ringtrail.services.reports.engine import (
+    ReportScope,
+    day_ranges,
+    rolled_days_condition,
+    rolled_up_days,
+    text,
+)
+from ringtrail.storage.models import AdCost, Call, Deal, Lead, MoneyRollup, Visit
 
 WON = "won"
 
@@ -114,6 +124,7 @@ def _won_deals(db: Session, project_id: int, start: datetime, end: datetime) -> 
         Lead.source.label("lead_source"),
         Lead.medium.label("lead_medium"),
         Lead.campaign.label("lead_campaign"),
+        func.coalesce(Deal.closed_at, Deal.created_at).label("closed_at"),
     )
     won = (Deal.project_id == project_id, Deal.status == WON)
     by_call = (
@@ -150,36 +161,100 @@ def _won_deals(db: Session, project_id: int, start: datetime, end: datetime) -> 
     return rows
 
 
+Credits = dict[tuple[str, date, CreditKey], tuple[Decimal, float]]
+"""Revenue and customers by (model, local day, (source, campaign))."""
+
+
+def deal_credits(
+    db: Session,
+    project_id: int,
+    zone: ZoneInfo,
+    ranges: Sequence[tuple[datetime, datetime]],
+    models: Sequence[AttributionModel] = tuple(AttributionModel),
+) -> Credits:
+    """The won deals counted in the UTC `ranges`, credited under each of `models`.
+
+    Each deal counts on the local day of its starting call or lead (else of its close) and
+    is shared over the touches of its visitor: their visits up to that call or lead. A call
+    from a static number is its own single touch; a deal without touches goes to
+    ("(none)", "").
+    """
+    credits: Credits = {}
+    for start, end in ranges:
+        deals = _won_deals(db, project_id, start, end)
+        visitor_ids = [
+            visitor
+            for row in deals
+            if (visitor := row.call_visitor or row.lead_visitor) is not None
+            and row.attribution_kind != AttributionKind.STATIC
+        ]
+        visits = _visits_of(db, project_id, visitor_ids, end)
+        for row in deals:
+            day = local_day(row.call_at or row.lead_at or row.closed_at, zone)
+            touches = _touches_of(row, visits)
+            for model in models:
+                shares = credit(touches, model)
+                amounts = split_amount(row.revenue, shares)
+                for (key, share), amount in zip(shares, amounts, strict=True):
+                    where = (model.value, day, (text(key[0]), text(key[1])))
+                    revenue, customers = credits.get(where, (Decimal(0), 0.0))
+                    credits[where] = (revenue + amount, customers + float(share))
+    return credits
+
+
+def _rolled_up_revenue(
+    db: Session, scope: ReportScope, model: AttributionModel, rolled: set[date]
+) -> dict[CreditKey, tuple[Decimal, float]]:
+    query = (
+        select(
+            MoneyRollup.source,
+            MoneyRollup.campaign,
+            func.sum(MoneyRollup.revenue),
+            func.sum(MoneyRollup.customers),
+        )
+        .where(
+            MoneyRollup.project_id == scope.project_id,
+            MoneyRollup.model == model.value,
+            rolled_days_condition(MoneyRollup.day, rolled),
+        )
+        .group_by(MoneyRollup.source, MoneyRollup.campaign)
+    )
+    if scope.filters.sources:
+        query = query.where(MoneyRollup.source.in_(scope.filters.sources))
+    if scope.filters.campaigns:
+        query = query.where(MoneyRollup.campaign.in_(scope.filters.campaigns))
+    return {
+        (source, campaign): (Decimal(revenue or 0).quantize(CENT), float(customers or 0))
+        for source, campaign, revenue, customers in db.execute(query)
+    }
+
+
 def money_by(
-    db: Session, scope: ReportScope, model: AttributionModel
-) -> dict[tuple[str, str], Money]:
+    db: Session, scope: ReportScope, model: AttributionModel, *, raw: bool = False
+) -> dict[CreditKey, Money]:
     """Cost, revenue and customers of the scope by (source, campaign), revenue under `model`.
 
     Costs are the ad costs of the period's local days; revenue and customers come from the
-    won deals whose starting call or lead falls in the period (see the module docstring),
-    shared over the touches of the deal's visitor: their visits up to that call or lead. A
-    call from a static number is its own single touch; a deal without touches goes to
-    ("(none)", ""). The source and campaign filters apply to the credited keys.
+    won deals whose starting call or lead falls in the period (see the module docstring and
+    `deal_credits`): built days from `money_rollups`, the others (and every day with
+    `raw=True`) credited from the raw deals. The source and campaign filters apply to the
+    credited keys.
     """
-    start, end = scope.period.utc_bounds(scope.zone)
-    deals = _won_deals(db, scope.project_id, start, end)
-    visitor_ids = [
-        visitor
-        for row in deals
-        if (visitor := row.call_visitor or row.lead_visitor) is not None
-        and row.attribution_kind != AttributionKind.STATIC
-    ]
-    visits = _visits_of(db, scope.project_id, visitor_ids, end)
-
     result: dict[CreditKey, Money] = defaultdict(Money)
     for key, cost in costs_by(db, scope).items():
         result[key] = result[key] + Money(cost=cost)
-    for row in deals:
-        touches = _touches_of(row, visits)
-        shares = credit(touches, model)
-        for (key, share), amount in zip(shares, split_amount(row.revenue, shares), strict=True):
+    period = scope.period
+    rolled = set() if raw else rolled_up_days(db, scope.project_id, period)
+    if rolled:
+        for key, (revenue, customers) in _rolled_up_revenue(db, scope, model, rolled).items():
+            result[key] = result[key] + Money(revenue=revenue, customers=customers)
+    missing = [day for day in period.dates() if day not in rolled]
+    if missing:
+        ranges = day_ranges(missing, scope.zone)
+        credits = deal_credits(db, scope.project_id, scope.zone, ranges, (model,))
+        for (_model, _day, key), (revenue, customers) in credits.items():
             if _keep(scope, key):
-                result[key] = result[key] + Money(revenue=amount, customers=float(share))
+                result[key] = result[key] + Money(revenue=revenue, customers=customers)
     return dict(result)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.calls import CallStatus
@@ -34,7 +34,12 @@ class LongCall:
 
 
 def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[LongCall]:
-    """The scope's answered calls with the most talk time, longest first (ties: newest)."""
+    """The scope's answered calls with the most talk time, longest first (ties: newest).
+
+    Calls without a talk time (still going on) are left out. The order is the backward walk
+    of the index on (project, talk time, start, id), so a period of any length reads only
+    the index entries down to the tenth call in range.
+    """
     query = (
         select(
             Call.id,
@@ -44,8 +49,12 @@ def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[Long
             Call.campaign,
             Call.caller_region,
         )
-        .where(*call_conditions(scope), Call.status == CallStatus.ANSWERED)
-        .order_by(func.coalesce(Call.talk_seconds, 0).desc(), Call.started_at.desc(), Call.id)
+        .where(
+            *call_conditions(scope),
+            Call.status == CallStatus.ANSWERED,
+            Call.talk_seconds.is_not(None),
+        )
+        .order_by(Call.talk_seconds.desc(), Call.started_at.desc(), Call.id.desc())
         .limit(limit)
     )
     rows = list(db.execute(query))
@@ -72,10 +81,19 @@ def longest_calls(db: Session, scope: ReportScope, limit: int = 10) -> list[Long
 
 
 def callbacks_by_day(db: Session, scope: ReportScope) -> dict[date, int]:
-    """The scope's calls still flagged for a callback, by local day."""
-    query = select(Call.started_at).where(*call_conditions(scope), Call.needs_callback.is_(True))
+    """The scope's calls still flagged for a callback, by local day.
+
+    `= true` rather than `IS TRUE`: PostgreSQL then reads the partial index of such calls,
+    and counts them by local day itself; SQLite has no time zones, so there they are
+    counted here.
+    """
+    conditions = (*call_conditions(scope), Call.needs_callback == true())
+    if db.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone(scope.zone.key, Call.started_at))
+        query = select(day, func.count()).where(*conditions).group_by(day)
+        return {row[0]: int(row[1]) for row in db.execute(query)}
     counts: dict[date, int] = {}
-    for (started_at,) in db.execute(query):
-        day = local_day(started_at, scope.zone)
-        counts[day] = counts.get(day, 0) + 1
+    for (started_at,) in db.execute(select(Call.started_at).where(*conditions)):
+        local = local_day(started_at, scope.zone)
+        counts[local] = counts.get(local, 0) + 1
     return counts

@@ -30,7 +30,6 @@ from ringtrail.services.reports.engine import (
     ReportScope,
     call_rows,
     lead_rows,
-    regroup,
     sum_by,
     total,
 )
@@ -50,8 +49,11 @@ def by_value(
     context: ReportContext, scope: ReportScope, dimension: Dimension
 ) -> dict[str, CallCounts]:
     """The scope's call counts by the value of `dimension`."""
-    rows = call_rows(context.db, scope, dimension, keep=("value",))
-    return regroup(rows, lambda key: key.value)
+    # Kept by value alone, the rows are one per value already: no regrouping.
+    return {
+        key.value: counts
+        for key, counts in call_rows(context.db, scope, dimension, keep=("value",)).items()
+    }
 
 
 def totals_of(context: ReportContext, scope: ReportScope) -> CallCounts:

@@ -16,7 +16,8 @@ Where the figures come from (docs/reports.md, "How reports stay fast: rollups"):
   (stale, never built, today before the job ran) is folded from the raw rows with the same
   domain fold, so both paths give identical rows. A tag filter cannot be answered from
   rollups (tags are no rollup column): with one, the whole period is read raw;
-- visits: a day in `visit_rollup_days` is read from `visit_rollups`, any other from `visits`.
+- visits: a day in `visit_rollup_days` is read from `visit_rollups` (from
+  `visit_source_rollups` when the landing page is not kept), any other from `visits`.
 `raw=True` forces the raw path (tests and the benchmark compare the two).
 """
 
@@ -25,15 +26,22 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
+from operator import add
 from typing import Any, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, event, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from ringtrail.domain.reports.counts import MEASURES, CallCounts
+from ringtrail.domain.reports.counts import MEASURES, CallCounts, astuple_counts
 from ringtrail.domain.reports.facts import NOT_SET, CallFact, LeadFact
-from ringtrail.domain.reports.periods import Period, day_start, local_day
+from ringtrail.domain.reports.periods import (
+    Period,
+    day_start,
+    local_day,
+    month_end,
+    whole_months,
+)
 from ringtrail.domain.reports.rollup import (
     Dimension,
     LeadKey,
@@ -44,6 +52,7 @@ from ringtrail.domain.reports.rollup import (
 )
 from ringtrail.storage.models import (
     Call,
+    CallMonthRollup,
     CallRollup,
     CallTag,
     Lead,
@@ -51,14 +60,21 @@ from ringtrail.storage.models import (
     Project,
     RollupDay,
     RollupDirty,
+    RollupMonth,
     Tag,
     Visit,
     VisitRollup,
     VisitRollupDay,
+    VisitSourceRollup,
 )
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V", CallCounts, int)
+MAX_DAY_RUNS = 4
+"""Runs of consecutive built days read as separate index ranges (more: one span less gaps)."""
+DAY_DIMENSION = "day"
+"""The `call_month_rollups` dimension holding a month's daily totals by source (value: the
+ISO date)."""
 MAX_VALUE_LENGTH = 300
 """Dimension values longer than this (landing pages) are cut, so rollup keys stay indexable."""
 
@@ -107,9 +123,11 @@ def text(value: str | None) -> str:
     return (value or NOT_SET)[:MAX_VALUE_LENGTH]
 
 
-def _visitor_region(snapshot: Mapping[str, Any] | None) -> str:
-    geo = (snapshot or {}).get("visitor_geo") or {}
-    return text(geo.get("region") if isinstance(geo, dict) else None)
+def visitor_region_column() -> ColumnElement[Any]:
+    """The visitor's region copied onto a call (`snapshot.visitor_geo.region`), as text,
+    read by the database (the snapshot itself is never fetched for it)."""
+    region: ColumnElement[Any] = Call.snapshot[("visitor_geo", "region")].as_string()
+    return region
 
 
 def day_ranges(days: Iterable[date], zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
@@ -207,18 +225,27 @@ def collapse(rows: Mapping[K, V], keep: Sequence[str]) -> dict[K, V]:
     return result
 
 
-def _rolled_days(column: Any, rolled: set[date]) -> ColumnElement[bool]:
-    """`column` among the built days `rolled`: their span less the span's days not built.
+def rolled_days_condition(column: Any, rolled: set[date]) -> ColumnElement[bool]:
+    """`column` among the built days `rolled`, as index ranges.
 
     `rolled` was read by an earlier statement. A day rebuilt since is not in it and the
     caller folds it from the raw rows, so it must not be summed from the rollups as well (it
-    would count twice): the span's other days are excluded by name. They are few (today, the
-    stale days), so the condition stays a range scan of the primary key plus a short filter.
+    would count twice). A few runs of consecutive days (the days around the whole months read
+    from month rollups) are one range each; many runs (scattered stale days) are the span
+    less the days not in `rolled`, named: they are few, so that stays a range scan of the
+    primary key plus a short filter.
     """
-    first, last = min(rolled), max(rolled)
+    runs: list[tuple[date, date]] = []
+    for day in sorted(rolled):
+        if runs and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    if len(runs) <= MAX_DAY_RUNS:
+        return or_(*(and_(column >= first, column <= last) for first, last in runs))
+    first, last = runs[0][0], runs[-1][1]
     gaps = [day for day in Period(first, last).dates() if day not in rolled]
-    within = and_(column >= first, column <= last)
-    return and_(within, column.not_in(gaps)) if gaps else within
+    return and_(column >= first, column <= last, column.not_in(gaps))
 
 
 def call_conditions(
@@ -254,7 +281,7 @@ def call_facts(
     db: Session,
     scope: ReportScope,
     *,
-    with_snapshot: bool = False,
+    with_visitor_region: bool = False,
     days: Iterable[date] | None = None,
 ) -> list[CallFact]:
     """The calls of the scope as facts (raw rows; use `call_rows` for counts).
@@ -262,34 +289,36 @@ def call_facts(
     With `days`, only the calls of those local days of the scope (the period is then not
     looked at).
     """
-    columns = [
+    columns: list[Any] = [
         Call.id, Call.started_at, Call.answered_at, Call.status, Call.talk_seconds,
         Call.is_first_time, Call.is_unique, Call.is_target, Call.attribution_kind,
         Call.source, Call.medium, Call.campaign, Call.keyword, Call.landing_page,
         Call.caller_region,
     ]  # fmt: skip
-    if with_snapshot:
-        columns.append(Call.snapshot)
+    if with_visitor_region:
+        columns.append(visitor_region_column())
     facts = []
-    for row in db.execute(select(*columns).where(*call_conditions(scope, days))):
+    # Positional: the raw path folds every call of its days, so this loop is hot.
+    rows = db.execute(select(*columns).where(*call_conditions(scope, days)))
+    for row in cast(Iterable[tuple[Any, ...]], rows):
         facts.append(
             CallFact(
-                call_id=row.id,
-                started_at=row.started_at,
-                answered_at=row.answered_at,
-                status=row.status,
-                talk_seconds=row.talk_seconds,
-                is_first_time=row.is_first_time,
-                is_unique=row.is_unique,
-                is_target=row.is_target,
-                attribution_kind=row.attribution_kind,
-                source=text(row.source),
-                medium=text(row.medium),
-                campaign=text(row.campaign),
-                keyword=text(row.keyword),
-                landing_page=text(row.landing_page),
-                caller_region=text(row.caller_region),
-                visitor_region=_visitor_region(row.snapshot) if with_snapshot else NOT_SET,
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                text(row[9]),
+                text(row[10]),
+                text(row[11]),
+                text(row[12]),
+                text(row[13]),
+                text(row[14]),
+                text(row[15]) if with_visitor_region else NOT_SET,
             )
         )
     return facts
@@ -314,6 +343,27 @@ def rolled_up_days(db: Session, project_id: int, period: Period) -> set[date]:
     return set(built) - set(dirty)
 
 
+RAW_ROWS_MEMO = "ringtrail.reports.raw_rows"
+MEMO_LIMIT = 50_000
+"""Raw calls a report remembers at most (about a busy week of a big project's stale days)."""
+"""The `Session.info` key of the raw folds one report build has made (see `memoize_raw_rows`)."""
+
+
+def memoize_raw_rows(db: Session) -> None:
+    """Let the report about to be built on `db` fold the raw calls of a scope, dimension and
+    days once and regroup that fold for every `keep` it asks for (today, stale until the
+    job's next pass, is otherwise folded once per figure). Starts an empty memo; the
+    session's next flush, commit or rollback drops it, so no write is ever missed."""
+    db.info[RAW_ROWS_MEMO] = {}
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_raw_rows(session: Session, *_: Any) -> None:
+    session.info.pop(RAW_ROWS_MEMO, None)
+
+
 def _raw_call_rows(
     db: Session,
     scope: ReportScope,
@@ -321,8 +371,21 @@ def _raw_call_rows(
     days: Iterable[date] | None,
     keep: Sequence[str],
 ) -> dict[RollupKey, CallCounts]:
-    facts = call_facts(db, scope, with_snapshot=dimension is Dimension.VISITOR_REGION, days=days)
-    return collapse(fold_calls(facts, scope.zone, dimensions=(dimension,)), keep)
+    # Only the few stale days of a report are remembered, never a whole period read raw (a
+    # tag filter, `raw=True`): that could be a year of calls held in memory.
+    memo: dict[Any, Any] | None = db.info.get(RAW_ROWS_MEMO) if days is not None else None
+    wanted = None if days is None else tuple(sorted(days))
+    rows = None if memo is None else memo.get((scope, dimension, wanted))
+    if rows is None:
+        # The facts are fetched once per scope and days, then folded per dimension.
+        facts = None if memo is None else memo.get((scope, wanted))
+        if facts is None:
+            facts = call_facts(db, scope, with_visitor_region=True, days=wanted)
+        rows = fold_calls(facts, scope.zone, dimensions=(dimension,))
+        if memo is not None and len(facts) <= MEMO_LIMIT:
+            memo[(scope, wanted)] = facts
+            memo[(scope, dimension, wanted)] = rows
+    return collapse(rows, keep)
 
 
 def call_rows(
@@ -347,38 +410,146 @@ def call_rows(
     period = scope.period
     rolled = rolled_up_days(db, scope.project_id, period)
     rows: dict[RollupKey, CallCounts] = {}
-    if rolled:
-        filters = scope.filters
-        kept = [_CALL_COLUMNS[name] for name in keep]
-        query = select(*kept, *(func.sum(getattr(CallRollup, name)) for name in MEASURES)).where(
-            CallRollup.project_id == scope.project_id,
-            CallRollup.dimension == dimension.value,
-            _rolled_days(CallRollup.day, rolled),
-        )
-        if filters.sources:
-            query = query.where(CallRollup.source.in_(filters.sources))
-        if filters.campaigns:
-            query = query.where(CallRollup.campaign.in_(filters.campaigns))
-        if filters.statuses:
-            query = query.where(CallRollup.status.in_(filters.statuses))
-        if filters.first_time is not None:
-            query = query.where(CallRollup.is_first_time.is_(filters.first_time))
-        if kept:
-            query = query.group_by(*kept)
-        blank = _blank(RollupKey, keep, dimension=dimension.value)
-        width = len(keep)
-        for row in db.execute(query):
-            if row[width] is None:  # no group: the sums of no rows
-                continue
-            values = dict(zip(keep, row[:width], strict=True))
-            if "first_time" in values:
-                values["first_time"] = bool(values["first_time"])
-            key = RollupKey(**(blank | values))
-            rows[key] = CallCounts(*(int(row[width + i]) for i in range(len(MEASURES))))
+    daily = set(rolled)
+    month_dimension = _month_dimension(scope.filters, dimension, keep)
+    if month_dimension is not None:
+        months = built_months(db, scope.project_id, period, rolled)
+        if months:
+            _merge(rows, _month_call_rows(db, scope, dimension, keep, month_dimension, months))
+            daily -= {day for month in months for day in Period(month, month_end(month)).dates()}
+    if daily:
+        _merge(rows, _daily_call_rows(db, scope, dimension, keep, daily))
     missing = [day for day in period.dates() if day not in rolled]
     if missing:
         _merge(rows, _raw_call_rows(db, scope, dimension, missing, keep))
     return rows
+
+
+def _daily_call_rows(
+    db: Session,
+    scope: ReportScope,
+    dimension: Dimension,
+    keep: Sequence[str],
+    days: set[date],
+) -> dict[RollupKey, CallCounts]:
+    """The `call_rollups` rows of the built `days`, summed in SQL by the kept fields."""
+    filters = scope.filters
+    kept = [_CALL_COLUMNS[name] for name in keep]
+    query = select(*kept, *(func.sum(getattr(CallRollup, name)) for name in MEASURES)).where(
+        CallRollup.project_id == scope.project_id,
+        CallRollup.dimension == dimension.value,
+        rolled_days_condition(CallRollup.day, days),
+    )
+    if filters.sources:
+        query = query.where(CallRollup.source.in_(filters.sources))
+    if filters.campaigns:
+        query = query.where(CallRollup.campaign.in_(filters.campaigns))
+    if filters.statuses:
+        query = query.where(CallRollup.status.in_(filters.statuses))
+    if filters.first_time is not None:
+        query = query.where(CallRollup.is_first_time.is_(filters.first_time))
+    if kept:
+        query = query.group_by(*kept)
+    return _call_sums(db, query, dimension, keep)
+
+
+def _as_date(value: date | str) -> date:
+    """A day as day rollups keep it (a date) or month rollups do (its ISO text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_KEY_FIELDS = [field.name for field in fields(RollupKey)]
+_KEY_TYPES: dict[str, Callable[[Any], Any]] = {"first_time": bool, "day": _as_date}
+
+
+def _call_sums(
+    db: Session, query: Any, dimension: Dimension, keep: Sequence[str]
+) -> dict[RollupKey, CallCounts]:
+    """The rows of a rollup `query` (the kept columns, then the sums of MEASURES) as keys and
+    counts. A year's rows are thousands, so keys are built positionally."""
+    blank = _blank(RollupKey, keep, dimension=dimension.value)
+    template: list[Any] = [blank.get(name) for name in _KEY_FIELDS]
+    places = [_KEY_FIELDS.index(name) for name in keep]
+    converters = [_KEY_TYPES.get(name) for name in keep]
+    width = len(keep)
+    rows: dict[RollupKey, CallCounts] = {}
+    for row in db.execute(query):
+        if row[width] is None:  # no group: the sums of no rows
+            continue
+        values = list(template)
+        for index, place in enumerate(places):
+            convert = converters[index]
+            values[place] = row[index] if convert is None else convert(row[index])
+        rows[RollupKey(*values)] = CallCounts(*map(int, row[width:]))
+    return rows
+
+
+def _month_dimension(
+    filters: ReportFilters, dimension: Dimension, keep: Sequence[str]
+) -> str | None:
+    """The `call_month_rollups` dimension that answers this query, if one does.
+
+    Month rows keep the dimension value and the source (and the campaign for the total),
+    not status or first-time, and the daily totals by source under `DAY_DIMENSION`.
+    """
+    if filters.statuses or filters.first_time is not None or filters.tags:
+        return None
+    wanted = set(keep)
+    if dimension is Dimension.TOTAL:
+        if "day" in wanted:
+            return DAY_DIMENSION if wanted <= {"day", "source"} and not filters.campaigns else None
+        return dimension.value if wanted <= {"value", "source", "campaign"} else None
+    if filters.campaigns or not wanted <= {"value", "source"}:
+        return None
+    return dimension.value
+
+
+def built_months(db: Session, project_id: int, period: Period, rolled: set[date]) -> list[date]:
+    """The months wholly inside `period` whose month rollups are built and whose every day
+    is in `rolled` (built and not stale), so their month rows equal the sum of their days."""
+    whole = [
+        month
+        for month in whole_months(period)
+        if all(day in rolled for day in Period(month, month_end(month)).dates())
+    ]
+    if not whole:
+        return []
+    built = set(
+        db.scalars(
+            select(RollupMonth.month).where(
+                RollupMonth.project_id == project_id, RollupMonth.month.in_(whole)
+            )
+        )
+    )
+    return [month for month in whole if month in built]
+
+
+def _month_call_rows(
+    db: Session,
+    scope: ReportScope,
+    dimension: Dimension,
+    keep: Sequence[str],
+    month_dimension: str,
+    months: Sequence[date],
+) -> dict[RollupKey, CallCounts]:
+    """The `call_month_rollups` rows of `months`, summed in SQL by the kept fields."""
+    filters = scope.filters
+    table = CallMonthRollup
+    columns = {"day": table.value, "value": table.value, "source": table.source}
+    columns["campaign"] = table.campaign
+    kept = [columns[name] for name in keep]
+    query = select(*kept, *(func.sum(getattr(table, name)) for name in MEASURES)).where(
+        table.project_id == scope.project_id,
+        table.dimension == month_dimension,
+        table.month.in_(months),
+    )
+    if filters.sources:
+        query = query.where(table.source.in_(filters.sources))
+    if filters.campaigns:
+        query = query.where(table.campaign.in_(filters.campaigns))
+    if kept:
+        query = query.group_by(*kept)
+    return _call_sums(db, query, dimension, keep)
 
 
 def target_flag(is_target: bool | None) -> str:
@@ -443,7 +614,7 @@ def lead_rows(
         filters = scope.filters
         kept = [_LEAD_COLUMNS[name] for name in keep]
         query = select(*kept, func.sum(LeadRollup.leads)).where(
-            LeadRollup.project_id == scope.project_id, _rolled_days(LeadRollup.day, rolled)
+            LeadRollup.project_id == scope.project_id, rolled_days_condition(LeadRollup.day, rolled)
         )
         if filters.sources:
             query = query.where(LeadRollup.source.in_(filters.sources))
@@ -553,14 +724,17 @@ def visit_rows(
     rows: dict[VisitKey, int] = {}
     if rolled:
         filters = scope.filters
-        kept = [_VISIT_COLUMNS[name] for name in keep]
-        query = select(*kept, func.sum(VisitRollup.visits)).where(
-            VisitRollup.project_id == scope.project_id, _rolled_days(VisitRollup.day, rolled)
+        # Without the landing page, the same sums come from the far smaller table kept
+        # without it.
+        table: Any = VisitRollup if "landing_page" in keep else VisitSourceRollup
+        kept = [getattr(table, _VISIT_COLUMNS[name].key) for name in keep]
+        query = select(*kept, func.sum(table.visits)).where(
+            table.project_id == scope.project_id, rolled_days_condition(table.day, rolled)
         )
         if filters.sources:
-            query = query.where(VisitRollup.source.in_(filters.sources))
+            query = query.where(table.source.in_(filters.sources))
         if filters.campaigns:
-            query = query.where(VisitRollup.campaign.in_(filters.campaigns))
+            query = query.where(table.campaign.in_(filters.campaigns))
         if kept:
             query = query.group_by(*kept)
         blank = _blank(VisitKey, keep)
@@ -578,12 +752,16 @@ def visit_rows(
 
 def regroup(rows: Mapping[Any, CallCounts], by: Callable[[Any], K]) -> dict[K, CallCounts]:
     """Call counts summed by `by(key)`."""
-    grouped: dict[K, CallCounts] = {}
+    sums: dict[K, list[int]] = {}
     for key, counts in rows.items():
         group = by(key)
-        previous = grouped.get(group)
-        grouped[group] = counts if previous is None else previous + counts
-    return grouped
+        values = astuple_counts(counts)
+        total = sums.get(group)
+        if total is None:
+            sums[group] = list(values)
+        else:
+            total[:] = map(add, total, values)
+    return {group: CallCounts(*total) for group, total in sums.items()}
 
 
 def sum_by(rows: Mapping[Any, int], by: Callable[[Any], K]) -> dict[K, int]:

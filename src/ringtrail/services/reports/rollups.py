@@ -3,9 +3,16 @@
 - Writers of calls and leads mark the local days (the project's time zone) they touched as
   stale in `rollup_dirty`, in their own transaction (`mark_calls_changed`, `mark_days`).
 - `refresh_dirty` (the rollup job) rebuilds stale days: it folds the day's raw calls and
-  leads with the domain folds, replaces the day's `call_rollups` / `lead_rollups` rows,
+  leads with the domain folds and credits its won deals under every attribution model
+  (services/money/returns.py), replaces the day's `call_rollups` / `lead_rollups` /
+  `money_rollups` rows,
   records the day in `rollup_days` (built) and clears the mark unless it was renewed.
-- `refresh_visits` rolls up the visits of whole past local days (today stays raw).
+- Whole past local months are summed from their days into `call_month_rollups`
+  (`build_month`). Rebuilding a day of a past month drops the month's built mark in the
+  same transaction (reports then read it by day) and the job sums the month again after its
+  days; `refresh_months` sums a month once it is over.
+- `refresh_visits` rolls up the visits of whole past local days (today stays raw), by landing
+  page (`visit_rollups`) and without it (`visit_source_rollups`).
 - `rebuild_project` rebuilds everything of a project (after bulk loads); `forget_rollups`
   drops a project's rollups and marks its days stale (its time zone changed).
 
@@ -21,14 +28,28 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ringtrail.domain.reports.counts import CallCounts
-from ringtrail.domain.reports.periods import Period, day_start, local_day
+from ringtrail.domain.reports.counts import MEASURES, CallCounts
+from ringtrail.domain.reports.periods import Period, day_start, local_day, month_end, month_of
 from ringtrail.domain.reports.rollup import Dimension, LeadKey, RollupKey, fold_calls
+from ringtrail.services.money.returns import Credits, deal_credits
 from ringtrail.services.reports.engine import (
+    DAY_DIMENSION,
     ReportScope,
     call_facts,
     raw_lead_rows,
@@ -37,24 +58,32 @@ from ringtrail.services.reports.engine import (
 )
 from ringtrail.storage.models import (
     Call,
+    CallMonthRollup,
     CallRollup,
     Lead,
     LeadRollup,
+    MoneyRollup,
     Project,
     RollupDay,
     RollupDirty,
+    RollupMonth,
     Visit,
     VisitRollup,
     VisitRollupDay,
+    VisitSourceRollup,
 )
 from ringtrail.storage.models.base import utcnow
 
 dirty_table = cast(Table, RollupDirty.__table__)
 days_table = cast(Table, RollupDay.__table__)
 visit_days_table = cast(Table, VisitRollupDay.__table__)
+months_table = cast(Table, RollupMonth.__table__)
+call_month_rollups = cast(Table, CallMonthRollup.__table__)
 call_rollups = cast(Table, CallRollup.__table__)
 lead_rollups = cast(Table, LeadRollup.__table__)
 visit_rollups = cast(Table, VisitRollup.__table__)
+visit_source_rollups = cast(Table, VisitSourceRollup.__table__)
+money_rollups = cast(Table, MoneyRollup.__table__)
 
 REFRESH_LIMIT = 50
 """Stale days one job pass rebuilds at most."""
@@ -74,6 +103,12 @@ _MARK = {
 }
 _CLAIM_DAY = {
     name: dialect.insert(days_table).on_conflict_do_nothing(index_elements=["project_id", "day"])
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_CLAIM_MONTH = {
+    name: dialect.insert(months_table).on_conflict_do_nothing(
+        index_elements=["project_id", "month"]
+    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _CLAIM_VISIT_DAY = {
@@ -177,27 +212,50 @@ def _lead_rollup_rows(project_id: int, rows: dict[LeadKey, int]) -> list[dict[st
     ]
 
 
+def _money_rollup_rows(project_id: int, credits: Credits) -> list[dict[str, Any]]:
+    return [
+        {
+            "project_id": project_id,
+            "model": model,
+            "day": day,
+            "source": source,
+            "campaign": campaign,
+            "revenue": revenue,
+            "customers": customers,
+        }
+        for (model, day, (source, campaign)), (revenue, customers) in credits.items()
+    ]
+
+
 def _build_days(db: Session, project_id: int, zone: ZoneInfo, first: date, last: date) -> None:
-    """Fold the raw calls and leads of local days `first`..`last` and store their rollups.
+    """Fold the raw calls, leads and won deals of local days `first`..`last` and store their
+    rollups.
 
     Every day of the range is recorded as built, days without calls included. The caller
     has cleared the days' old rows.
     """
     scope = ReportScope(project_id, zone, Period(first, last))
-    calls = fold_calls(call_facts(db, scope, with_snapshot=True), zone)
+    calls = fold_calls(call_facts(db, scope, with_visitor_region=True), zone)
     leads = raw_lead_rows(db, scope)
+    credits = deal_credits(db, project_id, zone, [scope.period.utc_bounds(zone)])
     if calls:
         db.execute(insert(call_rollups), _call_rollup_rows(project_id, calls))
     if leads:
         db.execute(insert(lead_rollups), _lead_rollup_rows(project_id, leads))
+    if credits:
+        db.execute(insert(money_rollups), _money_rollup_rows(project_id, credits))
     db.execute(
         _CLAIM_DAY[_dialect(db)],
         [{"project_id": project_id, "day": day} for day in scope.period.dates()],
     )
 
 
-def refresh_day(db: Session, stale: DirtyDay) -> bool:
+def refresh_day(db: Session, stale: DirtyDay, now: datetime | None = None) -> bool:
     """Rebuild one stale day in the session's transaction (the caller commits).
+
+    A day of a month that is over (local time at `now`, default the clock) also drops the
+    month's built mark in the same transaction, so reports read that month by day until
+    `build_month` sums it again (`refresh_dirty` does, once per month, after its days).
 
     Returns whether the stale mark was cleared; it stays when the day was marked again since
     `stale` was read.
@@ -220,8 +278,15 @@ def refresh_day(db: Session, stale: DirtyDay) -> bool:
             CallRollup.day == day,
         )
     )
-    db.execute(delete(LeadRollup).where(LeadRollup.project_id == project_id, LeadRollup.day == day))
+    for model in (LeadRollup, MoneyRollup):
+        db.execute(delete(model).where(model.project_id == project_id, model.day == day))
     _build_days(db, project_id, stale.zone, day, day)
+    if month_of(day) < month_of(local_day(now or utcnow(), stale.zone)):
+        db.execute(
+            delete(RollupMonth).where(
+                RollupMonth.project_id == project_id, RollupMonth.month == month_of(day)
+            )
+        )
     # The race this guards against: a call of this day committed after the raw rows above
     # were read is not in the rollups just written, but its writer bumped `generation` when
     # it marked the day. Deleting the mark only at the generation read before the rebuild
@@ -239,14 +304,150 @@ def refresh_day(db: Session, stale: DirtyDay) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def refresh_dirty(db: Session, limit: int = REFRESH_LIMIT) -> int:
-    """Rebuild up to `limit` stale days, committing after each; returns how many were rebuilt."""
+def refresh_dirty(db: Session, limit: int = REFRESH_LIMIT, now: datetime | None = None) -> int:
+    """Rebuild up to `limit` stale days, committing after each, then sum again each past
+    month they belong to; returns how many days were rebuilt."""
     days = dirty_days(db, limit)
     db.commit()  # end the read: each day is rebuilt in its own short write transaction
+    months: set[tuple[int, date]] = set()
     for stale in days:
-        refresh_day(db, stale)
+        refresh_day(db, stale, now)
+        db.commit()
+        if month_of(stale.day) < month_of(local_day(now or utcnow(), stale.zone)):
+            months.add((stale.project_id, month_of(stale.day)))
+    for project_id, month in sorted(months):
+        build_month(db, project_id, month)
         db.commit()
     return len(days)
+
+
+def build_month(db: Session, project_id: int, month: date) -> None:
+    """Rebuild the month's `call_month_rollups` rows from its day rollups and record it as
+    built, in the caller's transaction.
+
+    The month's `rollup_months` row is taken first and locked, so two rebuilds of days of
+    the same month take turns here instead of writing colliding rows.
+    """
+    dialect = _dialect(db)
+    db.execute(_CLAIM_MONTH[dialect], [{"project_id": project_id, "month": month}])
+    db.execute(
+        select(RollupMonth.month)
+        .where(RollupMonth.project_id == project_id, RollupMonth.month == month)
+        .with_for_update()
+    )
+    db.execute(
+        delete(CallMonthRollup).where(
+            CallMonthRollup.project_id == project_id, CallMonthRollup.month == month
+        )
+    )
+    sums = [func.sum(getattr(CallRollup, name)) for name in MEASURES]
+    in_month = (
+        CallRollup.project_id == project_id,
+        CallRollup.day >= month,
+        CallRollup.day <= month_end(month),
+    )
+    total = CallRollup.dimension == Dimension.TOTAL.value
+    # (dimension, value, campaign, condition, group by): the total keeps the campaign, the
+    # other dimensions do not, and the day "dimension" keeps the daily totals by source.
+    parts: list[tuple[Any, Any, Any, Any, tuple[Any, ...]]] = [
+        (
+            CallRollup.dimension,
+            CallRollup.value,
+            literal(""),
+            CallRollup.dimension.in_([d for d in ALL_DIMENSIONS if d != Dimension.TOTAL]),
+            (CallRollup.dimension, CallRollup.value),
+        ),
+        (
+            literal(Dimension.TOTAL.value),
+            literal(""),
+            CallRollup.campaign,
+            total,
+            (CallRollup.campaign,),
+        ),
+        (
+            literal(DAY_DIMENSION),
+            sql_cast(CallRollup.day, String),
+            literal(""),
+            total,
+            (CallRollup.day,),
+        ),
+    ]
+    columns = ["project_id", "dimension", "month", "value", "source", "campaign", *MEASURES]
+    for dimension, value, campaign, condition, group in parts:
+        query = (
+            select(
+                literal(project_id),
+                dimension,
+                literal(month),
+                value,
+                CallRollup.source,
+                campaign,
+                *sums,
+            )
+            .where(*in_month, condition)
+            .group_by(*group, CallRollup.source)
+        )
+        db.execute(insert(call_month_rollups).from_select(columns, query))
+
+
+def _past_months(first: date, today: date) -> list[date]:
+    """The months from `first`'s to the one before `today`'s."""
+    months = []
+    month = month_of(first)
+    while month < month_of(today):
+        months.append(month)
+        month = month_of(month_end(month) + timedelta(days=1))
+    return months
+
+
+def refresh_months(db: Session, now: datetime) -> int:
+    """Build the month rollups of every project's past months that have built days but no
+    month rows yet (a month just ended), committing as it goes; returns how many.
+
+    The month's days not built yet (days without calls are never marked) are built first,
+    from the project's first built day on, so the month rows can serve the whole month. A
+    month with stale days is left to `refresh_dirty`, whose rebuild of such a day sums the
+    month too.
+    """
+    done = 0
+    for project_id, timezone in db.execute(select(Project.id, Project.timezone)).all():
+        zone = ZoneInfo(timezone)
+        first = db.scalar(select(func.min(RollupDay.day)).where(RollupDay.project_id == project_id))
+        if first is None:
+            continue
+        built = set(
+            db.scalars(select(RollupMonth.month).where(RollupMonth.project_id == project_id))
+        )
+        for month in _past_months(first, local_day(now, zone)):
+            if month in built:
+                continue
+            days = Period(max(first, month), month_end(month))
+            stale = db.scalar(
+                select(func.count()).where(
+                    RollupDirty.project_id == project_id,
+                    RollupDirty.day >= days.start,
+                    RollupDirty.day <= days.end,
+                )
+            )
+            if stale:  # rebuilding a stale day of a past month sums its month anyway
+                continue
+            have = set(
+                db.scalars(
+                    select(RollupDay.day).where(
+                        RollupDay.project_id == project_id,
+                        RollupDay.day >= days.start,
+                        RollupDay.day <= days.end,
+                    )
+                )
+            )
+            for day in days.dates():
+                if day not in have:
+                    refresh_day(db, DirtyDay(project_id, day, 0, zone), now)
+                    db.commit()
+            build_month(db, project_id, month)
+            db.commit()
+            done += 1
+    return done
 
 
 def _visit_counts(
@@ -271,6 +472,14 @@ def _visit_counts(
         key = (text(source), text(medium), text(campaign_value), text(landing))
         counts[key] = counts.get(key, 0) + int(visits)
     return counts
+
+
+def _without_page(counts: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
+    summed: dict[tuple[str, ...], int] = {}
+    for (source, medium, campaign, _landing), visits in counts.items():
+        key = (source, medium, campaign)
+        summed[key] = summed.get(key, 0) + visits
+    return summed
 
 
 def refresh_visits(
@@ -324,6 +533,20 @@ def refresh_visits(
                         for (source, medium, campaign, landing), visits in counts.items()
                     ],
                 )
+                db.execute(
+                    insert(visit_source_rollups),
+                    [
+                        {
+                            "project_id": project_id,
+                            "day": day,
+                            "source": source,
+                            "medium": medium,
+                            "campaign": campaign,
+                            "visits": visits,
+                        }
+                        for (source, medium, campaign), visits in _without_page(counts).items()
+                    ],
+                )
         db.commit()
         done += 1
         day += timedelta(days=1)
@@ -346,7 +569,17 @@ def _delete_rollups(db: Session, project_id: int) -> None:
             CallRollup.project_id == project_id, CallRollup.dimension.in_(ALL_DIMENSIONS)
         )
     )
-    for model in (LeadRollup, RollupDay, RollupDirty, VisitRollup, VisitRollupDay):
+    for model in (
+        CallMonthRollup,
+        RollupMonth,
+        LeadRollup,
+        MoneyRollup,
+        RollupDay,
+        RollupDirty,
+        VisitRollup,
+        VisitSourceRollup,
+        VisitRollupDay,
+    ):
         db.execute(delete(model).where(model.project_id == project_id))
 
 
@@ -373,8 +606,9 @@ def rebuild_project(db: Session, project_id: int, *, now: datetime | None = None
     """Drop and rebuild every rollup of the project (after a bulk load), committing as it goes.
 
     Calls and leads: every local day from the first call or lead to today (or the last one,
-    if later) is built, empty days included. Visits: every whole past day. Calls written
-    meanwhile mark their days stale as usual, so nothing is lost.
+    if later) is built, empty days included, then the month rollups of the past months.
+    Visits: every whole past day. Calls written meanwhile mark their days stale as usual, so
+    nothing is lost.
     """
     zone = project_zone(db, project_id)
     today = local_day(now or utcnow(), zone)
@@ -388,6 +622,9 @@ def rebuild_project(db: Session, project_id: int, *, now: datetime | None = None
             _build_days(db, project_id, zone, first, chunk_end)
             db.commit()
             first = chunk_end + timedelta(days=1)
+        for month in _past_months(span[0], today):
+            build_month(db, project_id, month)
+            db.commit()
     while refresh_visits(db, project_id, today, zone=zone):
         pass
 

@@ -16,12 +16,16 @@ from ringtrail.storage.models.deliveries import OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
 from ringtrail.storage.models.rollups import (
+    CallMonthRollup,
     CallRollup,
     LeadRollup,
+    MoneyRollup,
     RollupDay,
     RollupDirty,
+    RollupMonth,
     VisitRollup,
     VisitRollupDay,
+    VisitSourceRollup,
 )
 from ringtrail.storage.models.telephony import TelephonyAccount
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
@@ -34,6 +38,7 @@ __all__ = [
     "Call",
     "CallComment",
     "CallEvent",
+    "CallMonthRollup",
     "CallRollup",
     "CallScore",
     "CallTag",
@@ -41,6 +46,7 @@ __all__ = [
     "Lead",
     "LeadRollup",
     "Membership",
+    "MoneyRollup",
     "NumberLease",
     "Organization",
     "OutboundDelivery",
@@ -51,6 +57,7 @@ __all__ = [
     "Recording",
     "RollupDay",
     "RollupDirty",
+    "RollupMonth",
     "SourceRule",
     "Tag",
     "TelephonyAccount",
@@ -59,5 +66,6 @@ __all__ = [
     "Visit",
     "VisitRollup",
     "VisitRollupDay",
+    "VisitSourceRollup",
     "Visitor",
 ]

@@ -33,6 +33,18 @@ class Call(IdMixin, CreatedMixin, Base):
         UniqueConstraint("provider", "provider_call_id"),
         Index("ix_calls_project_started", "project_id", "started_at"),
         Index("ix_calls_project_caller", "project_id", "caller_e164"),
+        # The longest calls of a period (report 5): read backwards, the first rows in range.
+        Index("ix_calls_project_talk", "project_id", "talk_seconds", "started_at", "id"),
+        # Calls still waiting for a callback: few, so a partial index (with the source, the
+        # filter reports use most, so a filtered count needs no table rows).
+        Index(
+            "ix_calls_project_callback",
+            "project_id",
+            "started_at",
+            "source",
+            postgresql_where=text("needs_callback"),
+            sqlite_where=text("needs_callback"),
+        ),
     )
 
     project_id: Mapped[int | None] = mapped_column(

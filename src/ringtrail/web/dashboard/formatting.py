@@ -237,8 +237,13 @@ def formatter_for(
     """The formatter of a template's context: its project's currency and time zone."""
     project = context.get("project")
     if project is None:
-        return Formatter(locale, translate=translate)
-    return Formatter(locale, project.currency, ZoneInfo(project.timezone), translate)
+        return _formatter(locale, "USD", "UTC", translate)
+    return _formatter(locale, project.currency, project.timezone, translate)
+
+
+@lru_cache(maxsize=256)
+def _formatter(locale: str, currency: str, timezone: str, translate: Translate) -> Formatter:
+    return Formatter(locale, currency, ZoneInfo(timezone), translate)
 
 
 def install_formatting(environment: Environment, locale: str, translate: Translate) -> None:
@@ -256,6 +261,10 @@ def install_formatting(environment: Environment, locale: str, translate: Transla
         return of(context).column_cell(value, column)
 
     @pass_context
+    def page_formatter(context: Context) -> Formatter:
+        return of(context)
+
+    @pass_context
     def format_change(context: Context, headline: Headline) -> Change | None:
         return of(context).change(headline)
 
@@ -269,6 +278,7 @@ def install_formatting(environment: Environment, locale: str, translate: Transla
     environment.filters["tr"] = Formatter(locale, translate=translate).label
     environment.globals["format_cell"] = format_cell
     environment.globals["format_value"] = format_value
+    environment.globals["page_formatter"] = page_formatter
     environment.globals["format_change"] = format_change
     environment.filters["format_cell"] = format_cell
     for name, kind in (
