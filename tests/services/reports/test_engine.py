@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.reports.periods import Period
 from ringtrail.domain.reports.rollup import Dimension, RollupKey
 from ringtrail.services.reports.engine import (
-    RAW_ROWS_MEMO,
     CallField,
     LeadField,
     ReportFilters,
@@ -31,7 +30,6 @@ from ringtrail.services.reports.engine import (
     call_rows,
     collapse,
     lead_rows,
-    memoize_raw_rows,
     rolled_up_days,
     visit_rows,
 )
@@ -471,25 +469,3 @@ _SPEC: dict[str, Any] = {
     "tagged": False,
     "late": False,
 }
-
-
-def test_a_report_folds_its_raw_days_once_and_never_misses_a_write(
-    db: Session, world: World
-) -> None:
-    project = world.ours.project
-    _clear(db, project.id)
-    _add(db, world, {**EXAMPLE_CALL, "minute": 60})
-    db.commit()
-    scope = ReportScope.of(project, PERIOD)  # nothing rolled up: every day is raw
-    memoize_raw_rows(db)
-    by_day = call_rows(db, scope, keep=("day",))
-    by_source = call_rows(db, scope, keep=("source",))
-    assert len(db.info[RAW_ROWS_MEMO]) == 2  # the facts, and one fold for both groupings
-    assert sum(counts.calls for counts in by_day.values()) == 1
-    assert sum(counts.calls for counts in by_source.values()) == 1
-    _add(db, world, {**EXAMPLE_CALL, "minute": 120})  # flushed: the memo is dropped
-    assert RAW_ROWS_MEMO not in db.info
-    assert (
-        call_rows(db, scope, keep=())[RollupKey(date.min, "total", "", "", "", "", False)].calls
-        == 2
-    )

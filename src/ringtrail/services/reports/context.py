@@ -19,7 +19,7 @@ from ringtrail.domain.money import DEFAULT_MODEL, AttributionModel
 from ringtrail.domain.reports.counts import CallCounts, ratio
 from ringtrail.domain.reports.periods import Period
 from ringtrail.leases.base import LeaseBackend
-from ringtrail.services.reports.engine import ReportFilters, ReportScope, memoize_raw_rows
+from ringtrail.services.reports.engine import ReportFilters, ReportScope
 from ringtrail.services.reports.model import (
     N_,
     Chart,
@@ -79,11 +79,7 @@ class ReportContext:
         filters: ReportFilters | None,
         **options: Any,
     ) -> ReportContext:
-        """The context of a report on `project` over `period`, compared with the period before.
-
-        Starts the session's memo of raw folds (`engine.memoize_raw_rows`) for this report.
-        """
-        memoize_raw_rows(db)
+        """The context of a report on `project` over `period`, compared with the period before."""
         scope = ReportScope.of(project, period, filters)
         return cls(db, project, scope, scope.with_period(period.previous()), **options)
 

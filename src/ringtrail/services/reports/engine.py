@@ -30,11 +30,32 @@ from operator import add
 from typing import Any, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, event, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.calls import UNANSWERED, CallStatus
 from ringtrail.domain.reports.counts import MEASURES, CallCounts, astuple_counts
-from ringtrail.domain.reports.facts import NOT_SET, CallFact, LeadFact
+from ringtrail.domain.reports.facts import (
+    DURATION_BUCKETS,
+    NOT_ANSWERED_BUCKET,
+    NOT_SET,
+    CallFact,
+    CallOrigin,
+    LeadFact,
+)
 from ringtrail.domain.reports.periods import (
     Period,
     day_start,
@@ -343,27 +364,6 @@ def rolled_up_days(db: Session, project_id: int, period: Period) -> set[date]:
     return set(built) - set(dirty)
 
 
-RAW_ROWS_MEMO = "ringtrail.reports.raw_rows"
-MEMO_LIMIT = 50_000
-"""Raw calls a report remembers at most (about a busy week of a big project's stale days)."""
-"""The `Session.info` key of the raw folds one report build has made (see `memoize_raw_rows`)."""
-
-
-def memoize_raw_rows(db: Session) -> None:
-    """Let the report about to be built on `db` fold the raw calls of a scope, dimension and
-    days once and regroup that fold for every `keep` it asks for (today, stale until the
-    job's next pass, is otherwise folded once per figure). Starts an empty memo; the
-    session's next flush, commit or rollback drops it, so no write is ever missed."""
-    db.info[RAW_ROWS_MEMO] = {}
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_raw_rows(session: Session, *_: Any) -> None:
-    session.info.pop(RAW_ROWS_MEMO, None)
-
-
 def _raw_call_rows(
     db: Session,
     scope: ReportScope,
@@ -371,21 +371,107 @@ def _raw_call_rows(
     days: Iterable[date] | None,
     keep: Sequence[str],
 ) -> dict[RollupKey, CallCounts]:
-    # Only the few stale days of a report are remembered, never a whole period read raw (a
-    # tag filter, `raw=True`): that could be a year of calls held in memory.
-    memo: dict[Any, Any] | None = db.info.get(RAW_ROWS_MEMO) if days is not None else None
-    wanted = None if days is None else tuple(sorted(days))
-    rows = None if memo is None else memo.get((scope, dimension, wanted))
-    if rows is None:
-        # The facts are fetched once per scope and days, then folded per dimension.
-        facts = None if memo is None else memo.get((scope, wanted))
-        if facts is None:
-            facts = call_facts(db, scope, with_visitor_region=True, days=wanted)
-        rows = fold_calls(facts, scope.zone, dimensions=(dimension,))
-        if memo is not None and len(facts) <= MEMO_LIMIT:
-            memo[(scope, wanted)] = facts
-            memo[(scope, dimension, wanted)] = rows
-    return collapse(rows, keep)
+    with_region = dimension is Dimension.VISITOR_REGION
+    facts = call_facts(db, scope, with_visitor_region=with_region, days=days)
+    return collapse(fold_calls(facts, scope.zone, dimensions=(dimension,)), keep)
+
+
+def _cut(column: Any) -> Any:
+    """A text column as rollups keep it (`text`): never NULL, at most MAX_VALUE_LENGTH long."""
+    return func.substr(func.coalesce(column, NOT_SET), 1, MAX_VALUE_LENGTH)
+
+
+def _sql_dimension(dimension: Dimension, zone: ZoneInfo) -> Any:
+    """`dimension_value` (domain/reports/rollup.py) as a PostgreSQL expression on calls."""
+    if dimension is Dimension.TOTAL:
+        return literal(NOT_SET)
+    if dimension is Dimension.ORIGIN:
+        return case(
+            (Call.attribution_kind == AttributionKind.STATIC.value, CallOrigin.AD.value),
+            (
+                Call.attribution_kind.in_(
+                    [AttributionKind.SESSION.value, AttributionKind.POOL_SOURCE.value]
+                ),
+                CallOrigin.SITE.value,
+            ),
+            else_=CallOrigin.UNKNOWN.value,
+        )
+    if dimension is Dimension.HOUR_OF_WEEK:
+        local = func.timezone(zone.key, Call.started_at)
+        weekday = sql_cast(func.extract("isodow", local) - 1, Integer)
+        hour = sql_cast(func.extract("hour", local), Integer)
+        return func.concat(weekday, "-", func.lpad(sql_cast(hour, String), 2, "0"))
+    if dimension is Dimension.DURATION:
+        seconds = func.greatest(func.coalesce(Call.talk_seconds, 0), 0)
+        buckets = [(seconds < high, label) for label, _low, high in DURATION_BUCKETS if high]
+        return case(
+            (Call.status != CallStatus.ANSWERED.value, NOT_ANSWERED_BUCKET),
+            *buckets,
+            else_=DURATION_BUCKETS[-1][0],
+        )
+    if dimension is Dimension.VISITOR_REGION:
+        return _cut(visitor_region_column())
+    return _cut(getattr(Call, dimension.value))
+
+
+def _sql_measures() -> list[Any]:
+    """`CallCounts.values_of` (domain/reports/counts.py) summed by PostgreSQL, in order."""
+    answered = Call.status == CallStatus.ANSWERED.value
+    wait = case(
+        (
+            and_(answered, Call.answered_at.is_not(None)),
+            func.greatest(
+                sql_cast(
+                    func.trunc(func.extract("epoch", Call.answered_at - Call.started_at)), Integer
+                ),
+                0,
+            ),
+        ),
+        else_=None,
+    )
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return [
+        count(Call.id.is_not(None)),  # a sum, so no rows at all gives NULL, as the others do
+        count(answered),
+        count(Call.status.in_([status.value for status in UNANSWERED])),
+        count(Call.is_unique.is_(True)),
+        count(Call.is_first_time.is_(True)),
+        count(Call.is_unique.is_(False)),
+        count(Call.is_target.is_(True)),
+        count(Call.is_target.is_(False)),
+        count(and_(Call.is_unique.is_(True), Call.is_target.is_(True))),
+        count(and_(Call.is_first_time.is_(True), Call.is_target.is_(True))),
+        func.sum(case((answered, func.greatest(func.coalesce(Call.talk_seconds, 0), 0)), else_=0)),
+        func.sum(func.coalesce(wait, 0)),
+        count(wait.is_not(None)),
+    ]
+
+
+def _summed_raw_call_rows(
+    db: Session,
+    scope: ReportScope,
+    dimension: Dimension,
+    days: Sequence[date],
+    keep: Sequence[str],
+) -> dict[RollupKey, CallCounts]:
+    """The raw calls of `days` summed by PostgreSQL by the kept fields: what folding them
+    (`_raw_call_rows`) gives, without fetching a row per call."""
+    columns = {
+        "day": func.date(func.timezone(scope.zone.key, Call.started_at)),
+        "value": _sql_dimension(dimension, scope.zone),
+        "source": _cut(Call.source),
+        "campaign": _cut(Call.campaign),
+        "status": Call.status,
+        "first_time": func.coalesce(Call.is_first_time, false()),
+    }
+    kept = [columns[name] for name in keep]
+    query = select(*kept, *_sql_measures()).where(*call_conditions(scope, days))
+    if kept:
+        query = query.group_by(*kept)
+    return _call_sums(db, query, dimension, keep)
 
 
 def call_rows(
@@ -420,9 +506,16 @@ def call_rows(
     if daily:
         _merge(rows, _daily_call_rows(db, scope, dimension, keep, daily))
     missing = [day for day in period.dates() if day not in rolled]
-    if missing:
+    if missing and _dialect_name(db) == "postgresql":
+        # Stale days (today, on a busy project, most of the time) summed by the database.
+        _merge(rows, _summed_raw_call_rows(db, scope, dimension, missing, keep))
+    elif missing:
         _merge(rows, _raw_call_rows(db, scope, dimension, missing, keep))
     return rows
+
+
+def _dialect_name(db: Session) -> str:
+    return db.get_bind().dialect.name
 
 
 def _daily_call_rows(
