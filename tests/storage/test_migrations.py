@@ -12,10 +12,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
 from ringtrail.storage import migrate
 from ringtrail.storage.db import make_engine
-from ringtrail.storage.models import Base
+from ringtrail.storage.models import Base, Organization, Project
 from tests.conftest import (
     BACKENDS,
     create_postgres_database,
@@ -120,32 +121,37 @@ def test_rebuilding_the_calls_table_keeps_the_rows_that_point_at_it(empty_databa
         engine.dispose()
 
 
+def _project(db: Session) -> Project:
+    """A project in a database migrated to an older revision (its tables are unchanged)."""
+    organization = Organization(name="Org", slug="org")
+    db.add(organization)
+    db.flush()
+    project = Project(
+        organization_id=organization.id,
+        name="Site",
+        slug="site",
+        public_key="pk_migration",
+        webhook_secret="secret",
+    )
+    db.add(project)
+    db.flush()
+    return project
+
+
 def test_0005_keeps_the_rollups_of_an_existing_database(empty_database: str) -> None:
     """Visit rollups without the page are summed from the existing ones; built days are
     marked stale so the job builds their money rollups."""
     from datetime import date
 
     from sqlalchemy import text
-    from sqlalchemy.orm import Session
 
-    from ringtrail.storage.models import Organization, Project, RollupDay, VisitRollup
+    from ringtrail.storage.models import RollupDay, VisitRollup
 
     migrate.upgrade(empty_database, "0004")
     engine = make_engine(empty_database)
     try:
         with Session(engine) as db:
-            organization = Organization(name="Org", slug="org")
-            db.add(organization)
-            db.flush()
-            project = Project(
-                organization_id=organization.id,
-                name="Site",
-                slug="site",
-                public_key="pk_migration",
-                webhook_secret="secret",
-            )
-            db.add(project)
-            db.flush()
+            project = _project(db)
             day = date(2026, 11, 1)
             for page, visits in (("/a", 3), ("/b", 4)):
                 db.add(
@@ -167,5 +173,71 @@ def test_0005_keeps_the_rollups_of_an_existing_database(empty_database: str) -> 
                 text("SELECT source, medium, campaign, visits FROM visit_source_rollups")
             ).all() == [("google", "cpc", "spring", 7)]
             assert connection.execute(text("SELECT generation FROM rollup_dirty")).all() == [(1,)]
+    finally:
+        engine.dispose()
+
+
+def test_0006_sums_the_existing_call_rollups_by_source(empty_database: str) -> None:
+    """Every built day gets its source rows: status and first-time summed over, the campaign
+    too except for the total."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from ringtrail.storage.models import CallRollup
+
+    migrate.upgrade(empty_database, "0005")
+    engine = make_engine(empty_database)
+    try:
+        with Session(engine) as db:
+            project = _project(db)
+            rows = [
+                ("total", "", "spring", "answered", True, 2, 100),
+                ("total", "", "spring", "missed", False, 1, 0),
+                ("total", "", "autumn", "answered", False, 4, 30),
+                ("keyword", "flats", "spring", "answered", True, 2, 100),
+                ("keyword", "flats", "autumn", "missed", False, 5, 0),
+            ]
+            for dimension, value, campaign, status, first_time, calls, talk in rows:
+                db.add(
+                    CallRollup(
+                        project_id=project.id,
+                        dimension=dimension,
+                        day=date(2026, 11, 1),
+                        value=value,
+                        source="google",
+                        campaign=campaign,
+                        status=status,
+                        is_first_time=first_time,
+                        calls=calls,
+                        answered=0,
+                        missed=0,
+                        unique=0,
+                        first_time=0,
+                        repeat=0,
+                        target=0,
+                        non_target=0,
+                        unique_target=0,
+                        first_target=0,
+                        talk_seconds=talk,
+                        wait_seconds=0,
+                        waited=0,
+                    )
+                )
+            db.commit()
+        migrate.upgrade(empty_database)
+        with engine.connect() as connection:
+            assert sorted(
+                connection.execute(
+                    text(
+                        "SELECT dimension, value, source, campaign, calls, talk_seconds"
+                        " FROM call_source_rollups"
+                    )
+                ).all()
+            ) == [
+                ("keyword", "flats", "google", "", 7, 100),
+                ("total", "", "google", "autumn", 4, 30),
+                ("total", "", "google", "spring", 3, 100),
+            ]
     finally:
         engine.dispose()

@@ -45,6 +45,7 @@ from ringtrail.storage.models import (
     Call,
     CallMonthRollup,
     CallRollup,
+    CallSourceRollup,
     CallTag,
     Lead,
     LeadRollup,
@@ -102,6 +103,9 @@ CALL_KEEPS: list[tuple[CallField, ...]] = [
     ("source", "campaign"),
     ("value", "source"),
     ("day", "source"),
+    ("day", "value"),
+    ("day", "value", "source"),
+    ("campaign",),
     ("status", "first_time"),
 ]
 LEAD_KEEPS: list[tuple[LeadField, ...]] = [
@@ -152,6 +156,7 @@ def _clear(db: Session, project_id: int) -> None:
         CallMonthRollup,
         RollupMonth,
         CallRollup,
+        CallSourceRollup,
         LeadRollup,
         RollupDay,
         RollupDirty,
@@ -263,7 +268,7 @@ def test_rolled_up_stale_and_unbuilt_days_give_the_raw_rows(
         if days.index(stale.day) in refreshed:
             refresh_day(db, stale)
     for offset in unbuilt:
-        for model in (CallRollup, LeadRollup, RollupDay):
+        for model in (CallRollup, CallSourceRollup, LeadRollup, RollupDay):
             db.execute(
                 delete(model).where(model.project_id == project.id, model.day == days[offset])
             )
@@ -322,7 +327,7 @@ def test_month_rollups_give_the_raw_rows(
         assert built_months(db, project.id, MONTHS_PERIOD, set(MONTHS_PERIOD.dates())) == [march]
     days = MONTHS_PERIOD.dates()
     for offset in unbuilt:
-        for model in (CallRollup, LeadRollup, RollupDay):
+        for model in (CallRollup, CallSourceRollup, LeadRollup, RollupDay):
             db.execute(
                 delete(model).where(model.project_id == project.id, model.day == days[offset])
             )

@@ -75,6 +75,7 @@ from ringtrail.storage.models import (
     Call,
     CallMonthRollup,
     CallRollup,
+    CallSourceRollup,
     CallTag,
     Lead,
     LeadRollup,
@@ -501,10 +502,14 @@ def call_rows(
     if month_dimension is not None:
         months = built_months(db, scope.project_id, period, rolled)
         if months:
-            _merge(rows, _month_call_rows(db, scope, dimension, keep, month_dimension, months))
+            in_months = CallMonthRollup.month.in_(months)
+            sums = _rollup_sums(db, scope, dimension, keep, _MONTH, month_dimension, in_months)
+            _merge(rows, sums)
             daily -= {day for month in months for day in Period(month, month_end(month)).dates()}
     if daily:
-        _merge(rows, _daily_call_rows(db, scope, dimension, keep, daily))
+        table = _SOURCE if _by_source(scope.filters, dimension, keep) else _DAILY
+        when = rolled_days_condition(table.columns["day"], daily)
+        _merge(rows, _rollup_sums(db, scope, dimension, keep, table, dimension.value, when))
     missing = [day for day in period.dates() if day not in rolled]
     if missing and _dialect_name(db) == "postgresql":
         # Stale days (today, on a busy project, most of the time) summed by the database.
@@ -518,29 +523,61 @@ def _dialect_name(db: Session) -> str:
     return db.get_bind().dialect.name
 
 
-def _daily_call_rows(
+@dataclass(frozen=True)
+class _RollupTable:
+    """A call rollup table as `_rollup_sums` reads it: its model and the columns answering
+    each kept key field and filter."""
+
+    model: Any
+    columns: Mapping[str, Any]
+
+
+_DAILY = _RollupTable(CallRollup, _CALL_COLUMNS)
+_SOURCE = _RollupTable(
+    CallSourceRollup,
+    {
+        "day": CallSourceRollup.day,
+        "value": CallSourceRollup.value,
+        "source": CallSourceRollup.source,
+        "campaign": CallSourceRollup.campaign,
+    },
+)
+_MONTH = _RollupTable(
+    CallMonthRollup,
+    {
+        "day": CallMonthRollup.value,  # the day "dimension" keeps the ISO date as its value
+        "value": CallMonthRollup.value,
+        "source": CallMonthRollup.source,
+        "campaign": CallMonthRollup.campaign,
+    },
+)
+
+
+def _rollup_sums(
     db: Session,
     scope: ReportScope,
     dimension: Dimension,
     keep: Sequence[str],
-    days: set[date],
+    table: _RollupTable,
+    stored_dimension: str,
+    when: ColumnElement[bool],
 ) -> dict[RollupKey, CallCounts]:
-    """The `call_rollups` rows of the built `days`, summed in SQL by the kept fields."""
-    filters = scope.filters
-    kept = [_CALL_COLUMNS[name] for name in keep]
-    query = select(*kept, *(func.sum(getattr(CallRollup, name)) for name in MEASURES)).where(
-        CallRollup.project_id == scope.project_id,
-        CallRollup.dimension == dimension.value,
-        rolled_days_condition(CallRollup.day, days),
+    """The `table` rows of `stored_dimension` selected by `when` (days or months) and the
+    filters, summed in SQL by the kept fields. The caller has checked that `table` has a
+    column for every kept field and filter."""
+    filters, model, columns = scope.filters, table.model, table.columns
+    kept = [columns[name] for name in keep]
+    query = select(*kept, *(func.sum(getattr(model, name)) for name in MEASURES)).where(
+        model.project_id == scope.project_id, model.dimension == stored_dimension, when
     )
     if filters.sources:
-        query = query.where(CallRollup.source.in_(filters.sources))
+        query = query.where(columns["source"].in_(filters.sources))
     if filters.campaigns:
-        query = query.where(CallRollup.campaign.in_(filters.campaigns))
+        query = query.where(columns["campaign"].in_(filters.campaigns))
     if filters.statuses:
-        query = query.where(CallRollup.status.in_(filters.statuses))
+        query = query.where(columns["status"].in_(filters.statuses))
     if filters.first_time is not None:
-        query = query.where(CallRollup.is_first_time.is_(filters.first_time))
+        query = query.where(columns["first_time"].is_(filters.first_time))
     if kept:
         query = query.group_by(*kept)
     return _call_sums(db, query, dimension, keep)
@@ -577,24 +614,31 @@ def _call_sums(
     return rows
 
 
+def _by_source(filters: ReportFilters, dimension: Dimension, keep: Sequence[str]) -> bool:
+    """Whether `call_source_rollups` answer this query: they keep the day, the dimension
+    value and the source (and the campaign for the total), not status or first-time."""
+    if filters.statuses or filters.first_time is not None or filters.tags:
+        return False
+    if dimension is Dimension.TOTAL:
+        return set(keep) <= {"day", "value", "source", "campaign"}
+    return not filters.campaigns and set(keep) <= {"day", "value", "source"}
+
+
 def _month_dimension(
     filters: ReportFilters, dimension: Dimension, keep: Sequence[str]
 ) -> str | None:
     """The `call_month_rollups` dimension that answers this query, if one does.
 
-    Month rows keep the dimension value and the source (and the campaign for the total),
-    not status or first-time, and the daily totals by source under `DAY_DIMENSION`.
+    Month rows are the source rows of a month (`_by_source`) without the day, plus the daily
+    totals by source under `DAY_DIMENSION`.
     """
-    if filters.statuses or filters.first_time is not None or filters.tags:
+    if not _by_source(filters, dimension, keep):
         return None
-    wanted = set(keep)
-    if dimension is Dimension.TOTAL:
-        if "day" in wanted:
-            return DAY_DIMENSION if wanted <= {"day", "source"} and not filters.campaigns else None
-        return dimension.value if wanted <= {"value", "source", "campaign"} else None
-    if filters.campaigns or not wanted <= {"value", "source"}:
-        return None
-    return dimension.value
+    if "day" not in keep:
+        return dimension.value
+    if dimension is Dimension.TOTAL and set(keep) <= {"day", "source"} and not filters.campaigns:
+        return DAY_DIMENSION
+    return None
 
 
 def built_months(db: Session, project_id: int, period: Period, rolled: set[date]) -> list[date]:
@@ -615,34 +659,6 @@ def built_months(db: Session, project_id: int, period: Period, rolled: set[date]
         )
     )
     return [month for month in whole if month in built]
-
-
-def _month_call_rows(
-    db: Session,
-    scope: ReportScope,
-    dimension: Dimension,
-    keep: Sequence[str],
-    month_dimension: str,
-    months: Sequence[date],
-) -> dict[RollupKey, CallCounts]:
-    """The `call_month_rollups` rows of `months`, summed in SQL by the kept fields."""
-    filters = scope.filters
-    table = CallMonthRollup
-    columns = {"day": table.value, "value": table.value, "source": table.source}
-    columns["campaign"] = table.campaign
-    kept = [columns[name] for name in keep]
-    query = select(*kept, *(func.sum(getattr(table, name)) for name in MEASURES)).where(
-        table.project_id == scope.project_id,
-        table.dimension == month_dimension,
-        table.month.in_(months),
-    )
-    if filters.sources:
-        query = query.where(table.source.in_(filters.sources))
-    if filters.campaigns:
-        query = query.where(table.campaign.in_(filters.campaigns))
-    if kept:
-        query = query.group_by(*kept)
-    return _call_sums(db, query, dimension, keep)
 
 
 def target_flag(is_target: bool | None) -> str:

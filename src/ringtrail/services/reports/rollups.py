@@ -7,6 +7,8 @@
   (services/money/returns.py), replaces the day's `call_rollups` / `lead_rollups` /
   `money_rollups` rows,
   records the day in `rollup_days` (built) and clears the mark unless it was renewed.
+- Each built day's call rows are also summed over status, first-time and (but for the
+  total) campaign into `call_source_rollups`, in the same transaction.
 - Whole past local months are summed from their days into `call_month_rollups`
   (`build_month`). Rebuilding a day of a past month drops the month's built mark in the
   same transaction (reports then read it by day) and the job sums the month again after its
@@ -60,6 +62,7 @@ from ringtrail.storage.models import (
     Call,
     CallMonthRollup,
     CallRollup,
+    CallSourceRollup,
     Lead,
     LeadRollup,
     MoneyRollup,
@@ -80,6 +83,7 @@ visit_days_table = cast(Table, VisitRollupDay.__table__)
 months_table = cast(Table, RollupMonth.__table__)
 call_month_rollups = cast(Table, CallMonthRollup.__table__)
 call_rollups = cast(Table, CallRollup.__table__)
+call_source_rollups = cast(Table, CallSourceRollup.__table__)
 lead_rollups = cast(Table, LeadRollup.__table__)
 visit_rollups = cast(Table, VisitRollup.__table__)
 visit_source_rollups = cast(Table, VisitSourceRollup.__table__)
@@ -92,6 +96,7 @@ VISIT_DAYS_LIMIT = 31
 REBUILD_CHUNK_DAYS = 31
 """Days `rebuild_project` folds per read of the raw calls."""
 ALL_DIMENSIONS = [dimension.value for dimension in Dimension]
+OTHER_DIMENSIONS = [name for name in ALL_DIMENSIONS if name != Dimension.TOTAL.value]
 
 Db = Session | Connection
 _MARK = {
@@ -240,6 +245,7 @@ def _build_days(db: Session, project_id: int, zone: ZoneInfo, first: date, last:
     credits = deal_credits(db, project_id, zone, [scope.period.utc_bounds(zone)])
     if calls:
         db.execute(insert(call_rollups), _call_rollup_rows(project_id, calls))
+        _sum_source_rows(db, project_id, first, last)
     if leads:
         db.execute(insert(lead_rollups), _lead_rollup_rows(project_id, leads))
     if credits:
@@ -248,6 +254,38 @@ def _build_days(db: Session, project_id: int, zone: ZoneInfo, first: date, last:
         _CLAIM_DAY[_dialect(db)],
         [{"project_id": project_id, "day": day} for day in scope.period.dates()],
     )
+
+
+def _sum_source_rows(db: Session, project_id: int, first: date, last: date) -> None:
+    """Sum the `call_rollups` rows of days `first`..`last` into `call_source_rollups`."""
+    sums = [func.sum(getattr(CallRollup, name)) for name in MEASURES]
+    total = CallRollup.dimension == Dimension.TOTAL.value
+    # (campaign, which rows, group by): only the total keeps the campaign.
+    parts: list[tuple[Any, Any, tuple[Any, ...]]] = [
+        (literal(""), CallRollup.dimension.in_(OTHER_DIMENSIONS), (CallRollup.dimension,)),
+        (CallRollup.campaign, total, (CallRollup.dimension, CallRollup.campaign)),
+    ]
+    columns = ["project_id", "dimension", "day", "value", "source", "campaign", *MEASURES]
+    for campaign, condition, group in parts:
+        query = (
+            select(
+                literal(project_id),
+                CallRollup.dimension,
+                CallRollup.day,
+                CallRollup.value,
+                CallRollup.source,
+                campaign,
+                *sums,
+            )
+            .where(
+                CallRollup.project_id == project_id,
+                condition,
+                CallRollup.day >= first,
+                CallRollup.day <= last,
+            )
+            .group_by(*group, CallRollup.day, CallRollup.value, CallRollup.source)
+        )
+        db.execute(insert(call_source_rollups).from_select(columns, query))
 
 
 def refresh_day(db: Session, stale: DirtyDay, now: datetime | None = None) -> bool:
@@ -278,7 +316,7 @@ def refresh_day(db: Session, stale: DirtyDay, now: datetime | None = None) -> bo
             CallRollup.day == day,
         )
     )
-    for model in (LeadRollup, MoneyRollup):
+    for model in (CallSourceRollup, LeadRollup, MoneyRollup):
         db.execute(delete(model).where(model.project_id == project_id, model.day == day))
     _build_days(db, project_id, stale.zone, day, day)
     if month_of(day) < month_of(local_day(now or utcnow(), stale.zone)):
@@ -322,8 +360,8 @@ def refresh_dirty(db: Session, limit: int = REFRESH_LIMIT, now: datetime | None 
 
 
 def build_month(db: Session, project_id: int, month: date) -> None:
-    """Rebuild the month's `call_month_rollups` rows from its day rollups and record it as
-    built, in the caller's transaction.
+    """Rebuild the month's `call_month_rollups` rows from its days' `call_source_rollups`
+    rows and record it as built, in the caller's transaction.
 
     The month's `rollup_months` row is taken first and locked, so two rebuilds of days of
     the same month take turns here instead of writing colliding rows.
@@ -340,52 +378,35 @@ def build_month(db: Session, project_id: int, month: date) -> None:
             CallMonthRollup.project_id == project_id, CallMonthRollup.month == month
         )
     )
-    sums = [func.sum(getattr(CallRollup, name)) for name in MEASURES]
-    in_month = (
-        CallRollup.project_id == project_id,
-        CallRollup.day >= month,
-        CallRollup.day <= month_end(month),
-    )
-    total = CallRollup.dimension == Dimension.TOTAL.value
-    # (dimension, value, campaign, condition, group by): the total keeps the campaign, the
-    # other dimensions do not, and the day "dimension" keeps the daily totals by source.
+    table = CallSourceRollup
+    sums = [func.sum(getattr(table, name)) for name in MEASURES]
+    in_month = (table.project_id == project_id, table.day >= month, table.day <= month_end(month))
+    # (dimension, value, campaign, which rows, group by): every dimension by value, source
+    # and (the total only) campaign, as the day rows keep them; the day "dimension" keeps the
+    # daily totals by source.
     parts: list[tuple[Any, Any, Any, Any, tuple[Any, ...]]] = [
         (
-            CallRollup.dimension,
-            CallRollup.value,
-            literal(""),
-            CallRollup.dimension.in_([d for d in ALL_DIMENSIONS if d != Dimension.TOTAL]),
-            (CallRollup.dimension, CallRollup.value),
-        ),
-        (
-            literal(Dimension.TOTAL.value),
-            literal(""),
-            CallRollup.campaign,
-            total,
-            (CallRollup.campaign,),
+            table.dimension,
+            table.value,
+            table.campaign,
+            table.dimension.in_(ALL_DIMENSIONS),
+            (table.dimension, table.value, table.campaign),
         ),
         (
             literal(DAY_DIMENSION),
-            sql_cast(CallRollup.day, String),
+            sql_cast(table.day, String),
             literal(""),
-            total,
-            (CallRollup.day,),
+            table.dimension == Dimension.TOTAL.value,
+            (table.day,),
         ),
     ]
     columns = ["project_id", "dimension", "month", "value", "source", "campaign", *MEASURES]
     for dimension, value, campaign, condition, group in parts:
         query = (
-            select(
-                literal(project_id),
-                dimension,
-                literal(month),
-                value,
-                CallRollup.source,
-                campaign,
-                *sums,
-            )
+            select(literal(project_id), dimension, literal(month), value, table.source, campaign)
+            .add_columns(*sums)
             .where(*in_month, condition)
-            .group_by(*group, CallRollup.source)
+            .group_by(*group, table.source)
         )
         db.execute(insert(call_month_rollups).from_select(columns, query))
 
@@ -570,6 +591,7 @@ def _delete_rollups(db: Session, project_id: int) -> None:
         )
     )
     for model in (
+        CallSourceRollup,
         CallMonthRollup,
         RollupMonth,
         LeadRollup,

@@ -18,6 +18,7 @@ from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
 from ringtrail.storage.models.rollups import (
     CallMonthRollup,
     CallRollup,
+    CallSourceRollup,
     LeadRollup,
     MoneyRollup,
     RollupDay,
@@ -41,6 +42,7 @@ __all__ = [
     "CallMonthRollup",
     "CallRollup",
     "CallScore",
+    "CallSourceRollup",
     "CallTag",
     "Deal",
     "Lead",
