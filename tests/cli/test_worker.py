@@ -39,6 +39,7 @@ def test_worker_once_fetches_what_is_due_and_reports_it(
     result = backend_invoke("worker", "--once")
     assert result.exit_code == 0, result.output
     assert "1 recording(s) stored" in result.stderr
+    assert "month(s), visits rolled up for" in result.stderr
     assert reload(db, recording).status == "stored"
 
 

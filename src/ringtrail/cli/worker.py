@@ -54,7 +54,9 @@ def _summary(report: JobReport) -> str:
     return (
         f"worker: {fetch.stored} recording(s) stored, {fetch.retried} to retry, "
         f"{fetch.failed} failed, {report.deleted} deleted by retention, "
-        f"report rollups rebuilt for {report.rollups.days} day(s)"
+        f"report rollups rebuilt for {report.rollups.days} day(s) and "
+        f"{report.rollups.months} month(s), visits rolled up for "
+        f"{report.rollups.visit_days} day(s)"
     )
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +66,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def dialect_of(db: Session | Connection) -> str:
+    """The database a session or connection talks to: "postgresql" or "sqlite"."""
+    if isinstance(db, Connection):
+        return db.dialect.name
+    return db.get_bind().dialect.name
 
 
 def ping(engine: Engine) -> None:

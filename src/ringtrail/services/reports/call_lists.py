@@ -17,6 +17,7 @@ from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.reports.periods import local_day
 from ringtrail.recordings.policy import RecordingStatus
 from ringtrail.services.reports.engine import ReportScope, call_conditions, text
+from ringtrail.storage.db import dialect_of
 from ringtrail.storage.models import Call, Recording
 
 
@@ -88,7 +89,7 @@ def callbacks_by_day(db: Session, scope: ReportScope) -> dict[date, int]:
     counted here.
     """
     conditions = (*call_conditions(scope), Call.needs_callback == true())
-    if db.get_bind().dialect.name == "postgresql":
+    if dialect_of(db) == "postgresql":
         day = func.date(func.timezone(scope.zone.key, Call.started_at))
         query = select(day, func.count()).where(*conditions).group_by(day)
         return {row[0]: int(row[1]) for row in db.execute(query)}

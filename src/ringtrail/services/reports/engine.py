@@ -71,6 +71,7 @@ from ringtrail.domain.reports.rollup import (
     fold_calls,
     fold_leads,
 )
+from ringtrail.storage.db import dialect_of
 from ringtrail.storage.models import (
     Call,
     CallMonthRollup,
@@ -511,16 +512,12 @@ def call_rows(
         when = rolled_days_condition(table.columns["day"], daily)
         _merge(rows, _rollup_sums(db, scope, dimension, keep, table, dimension.value, when))
     missing = [day for day in period.dates() if day not in rolled]
-    if missing and _dialect_name(db) == "postgresql":
+    if missing and dialect_of(db) == "postgresql":
         # Stale days (today, on a busy project, most of the time) summed by the database.
         _merge(rows, _summed_raw_call_rows(db, scope, dimension, missing, keep))
     elif missing:
         _merge(rows, _raw_call_rows(db, scope, dimension, missing, keep))
     return rows
-
-
-def _dialect_name(db: Session) -> str:
-    return db.get_bind().dialect.name
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from ringtrail.services.reports.engine import (
     target_flag,
     text,
 )
+from ringtrail.storage.db import dialect_of
 from ringtrail.storage.models import (
     Call,
     CallMonthRollup,
@@ -124,12 +125,6 @@ _CLAIM_VISIT_DAY = {
 }
 
 
-def _dialect(db: Db) -> str:
-    if isinstance(db, Connection):
-        return db.dialect.name
-    return db.get_bind().dialect.name
-
-
 def project_zone(db: Db, project_id: int) -> ZoneInfo:
     """The time zone the project's reports use."""
     name = db.execute(select(Project.timezone).where(Project.id == project_id)).scalar_one()
@@ -147,7 +142,7 @@ def mark_days(db: Db, days: Iterable[tuple[int, date]]) -> None:
         for project_id, day in sorted(set(days))
     ]
     if rows:
-        db.execute(_MARK[_dialect(db)], rows)
+        db.execute(_MARK[dialect_of(db)], rows)
 
 
 def mark_calls_changed(db: Db, project_id: int, started_ats: Iterable[datetime]) -> None:
@@ -251,7 +246,7 @@ def _build_days(db: Session, project_id: int, zone: ZoneInfo, first: date, last:
     if credits:
         db.execute(insert(money_rollups), _money_rollup_rows(project_id, credits))
     db.execute(
-        _CLAIM_DAY[_dialect(db)],
+        _CLAIM_DAY[dialect_of(db)],
         [{"project_id": project_id, "day": day} for day in scope.period.dates()],
     )
 
@@ -299,7 +294,7 @@ def refresh_day(db: Session, stale: DirtyDay, now: datetime | None = None) -> bo
     `stale` was read.
     """
     project_id, day = stale.project_id, stale.day
-    dialect = _dialect(db)
+    dialect = dialect_of(db)
     # The built-day row is the day's lock: a second refresher of the same day waits here
     # until the first commits, then rebuilds on top of it instead of inserting rows that
     # collide with the first one's (ingestion never takes this lock).
@@ -366,7 +361,7 @@ def build_month(db: Session, project_id: int, month: date) -> None:
     The month's `rollup_months` row is taken first and locked, so two rebuilds of days of
     the same month take turns here instead of writing colliding rows.
     """
-    dialect = _dialect(db)
+    dialect = dialect_of(db)
     db.execute(_CLAIM_MONTH[dialect], [{"project_id": project_id, "month": month}])
     db.execute(
         select(RollupMonth.month)
@@ -534,7 +529,7 @@ def refresh_visits(
     day = start
     while day < before_day and done < limit:
         claimed = db.execute(
-            _CLAIM_VISIT_DAY[_dialect(db)], [{"project_id": project_id, "day": day}]
+            _CLAIM_VISIT_DAY[dialect_of(db)], [{"project_id": project_id, "day": day}]
         ).all()
         if claimed:  # another refresher got there first otherwise
             counts = _visit_counts(db, project_id, day, zone)
