@@ -12,10 +12,13 @@ the same fields. A field not kept is set to its neutral value in the returned ke
 
 Where the figures come from (docs/reports.md, "How reports stay fast: rollups"):
 - calls and leads: a local day is read from `call_rollups` / `lead_rollups` when it is in
-  `rollup_days` (built) and not in `rollup_dirty` (stale); every other day of the period
-  (stale, never built, today before the job ran) is folded from the raw rows with the same
-  domain fold, so both paths give identical rows. A tag filter cannot be answered from
-  rollups (tags are no rollup column): with one, the whole period is read raw;
+  `rollup_days` (built) and not in `rollup_dirty` (stale); a report that neither filters nor
+  groups by status, first-time or (but for the total) campaign reads such days from the
+  narrower `call_source_rollups`, and whole past months from `call_month_rollups`; every
+  other day of the period (stale, never built, today before the job ran) is folded from the
+  raw rows with the same domain fold, so both paths give identical rows. A tag filter
+  cannot be answered from rollups (tags are no rollup column): with one, the whole period
+  is read raw;
 - visits: a day in `visit_rollup_days` is read from `visit_rollups` (from
   `visit_source_rollups` when the landing page is not kept), any other from `visits`.
 `raw=True` forces the raw path (tests and the benchmark compare the two).
@@ -488,9 +491,9 @@ def call_rows(
 
     `keep` names the key fields to group by (all by default); the others are summed over and
     set to their neutral value in the returned keys (`NEUTRAL`), so built days come back from
-    SQL already grouped. Rolled-up days come from `call_rollups`, the others are folded from
-    raw calls; a tag filter, or `raw=True`, reads the whole period raw. Both paths give the
-    same rows.
+    SQL already grouped. Rolled-up days come from the month, source or day rollups (the
+    narrowest that answers the query), the others are summed or folded from raw calls; a
+    tag filter, or `raw=True`, reads the whole period raw. Both paths give the same rows.
     """
     _check(keep, CALL_FIELDS)
     if raw or scope.filters.tags:
