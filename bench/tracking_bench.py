@@ -3,7 +3,8 @@
     python bench/tracking_bench.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
 
 For each lease backend (SQL, Redis) it creates its own database, seeds a project with a pool
-of --pool-size numbers, serves the real app with uvicorn in a subprocess, and drives it from
+of --pool-size numbers, serves the real app with `ringtrail serve` (--processes of them, the
+load spread evenly, as a reverse proxy would) in subprocesses, and drives it from
 another process at a fixed rate (open loop: latency counts from the moment a request was due,
 so a server that falls behind is not flattered), first GET /t/v1/ping, then POST /t/v1/visit
 with a new visitor each time. It then measures capacity (closed loop, --concurrency requests
@@ -160,15 +161,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    """uvicorn with the real app; trusts X-Forwarded-For from localhost (a proxy's place)."""
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "ringtrail.web.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
-        "--workers", str(workers),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)  # noqa: S603
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """One `ringtrail serve` process, as production runs it (proxy headers on, which trusts
+    X-Forwarded-For from localhost, the proxy's place; garbage collector frozen after start)."""
+    command = [sys.executable, "-c", "from ringtrail.cli.main import main; main()", "serve"]
+    settings = {
+        **env,
+        "RINGTRAIL_HOST": "127.0.0.1",
+        "RINGTRAIL_PORT": str(port),
+        "RINGTRAIL_LOG_LEVEL": "warning",
+        "RINGTRAIL_RUN_JOBS": "false",
+    }
+    process = subprocess.Popen(command, env={**os.environ, **settings}, cwd=ROOT)  # noqa: S603
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -240,7 +244,7 @@ async def _exchange(
 
 
 async def _drive(
-    port: int,
+    ports: list[int],
     kind: str,
     key: str,
     rate: float | None,
@@ -254,7 +258,7 @@ async def _drive(
     samples: list[tuple[float, float, int]] = []  # (due, done, status)
     counter = iter(range(offset, offset + 10_000_000))
 
-    async def connection(closed_loop_until: float | None) -> None:
+    async def connection(closed_loop_until: float | None, port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while True:
@@ -274,9 +278,13 @@ async def _drive(
 
     started = time.perf_counter()
     if rate is None:
-        await asyncio.gather(*(connection(started + duration) for _ in range(concurrency)))
+        await asyncio.gather(
+            *(connection(started + duration, ports[i % len(ports)]) for i in range(concurrency))
+        )
     else:
-        workers = [asyncio.create_task(connection(None)) for _ in range(concurrency)]
+        workers = [
+            asyncio.create_task(connection(None, ports[i % len(ports)])) for i in range(concurrency)
+        ]
         total = int(rate * duration)
         for index in range(total):
             due = started + index / rate
@@ -323,7 +331,7 @@ def run_backend(
     prefix = f"ringtrail-bench-{uuid.uuid4().hex[:8]}"
     try:
         key = seed(url, options.pool_size)
-        port = free_port()
+        ports = [free_port() for _ in range(options.processes)]
         env = {
             "RINGTRAIL_DATABASE_URL": url,
             "RINGTRAIL_LEASE_BACKEND": backend,
@@ -333,14 +341,14 @@ def run_backend(
             "RINGTRAIL_DATA_DIR": tempfile.mkdtemp(prefix="ringtrail-bench-"),
             "RINGTRAIL_AUTO_MIGRATE": "false",
         }
-        server = start_server(env, port, options.workers)
+        servers = [start_server(env, port) for port in ports]
         try:
 
             def phase(
                 kind: str, rate: float | None, duration: float, offset: int
             ) -> dict[str, Any]:
                 return loader.submit(
-                    drive, port, kind, key, rate, duration, options.concurrency, offset
+                    drive, ports, kind, key, rate, duration, options.concurrency, offset
                 ).result()
 
             phase("visit", 100, 1, 9_000_000)  # warm-up: caches, pools, pool load
@@ -351,11 +359,13 @@ def run_backend(
                 "visit": phase("visit", options.rate, options.duration, 0),
                 "ping_capacity": phase("ping", None, options.capacity_seconds, 0),
                 "visit_capacity": phase("visit", None, options.capacity_seconds, 1_000_000),
-                "script": script_size(port),
+                "script": script_size(ports[0]),
             }
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=10)
         result["ratio_at_rate"] = round(
             result["visit"]["throughput"] / result["ping"]["throughput"], 3
         )
@@ -377,7 +387,7 @@ def run_backend(
 
 def print_table(results: list[dict[str, Any]], options: argparse.Namespace) -> None:
     print(f"\nrate {options.rate} req/s for {options.duration} s, pool {options.pool_size}, "
-          f"{options.workers} uvicorn worker(s), {os.cpu_count()} CPUs")  # fmt: skip
+          f"{options.processes} serve process(es), {os.cpu_count()} CPUs")  # fmt: skip
     header = (
         f"{'backend':8} {'phase':15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
         "  statuses"
@@ -406,7 +416,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--capacity-seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="`ringtrail serve` processes, load spread evenly"
+    )
     parser.add_argument("--pool-size", type=int, default=5000)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
     options = parser.parse_args()

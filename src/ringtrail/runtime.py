@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringtrail.settings import Settings
-from ringtrail.storage.db import make_engine, make_session_factory
+from ringtrail.storage.db import make_engine, make_session_factory, make_statement_engine
 
 
 @dataclass
@@ -20,10 +20,14 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     redis: redis.Redis | None = field(default=None)
+    statement_engine: Engine | None = field(default=None)
+    """PostgreSQL: autocommit connections for one-statement hot paths (storage.db)."""
 
     def close(self) -> None:
         """Release pooled connections."""
         self.engine.dispose()
+        if self.statement_engine is not None:
+            self.statement_engine.dispose()
         if self.redis is not None:
             self.redis.close()
 
@@ -37,5 +41,9 @@ def bootstrap(settings: Settings) -> Runtime:
         else None
     )
     return Runtime(
-        settings=settings, engine=engine, sessions=make_session_factory(engine), redis=client
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        redis=client,
+        statement_engine=make_statement_engine(settings.sqlalchemy_url),
     )

@@ -74,6 +74,16 @@ class Heartbeat:
     hold_until: datetime
 
 
+@dataclass(frozen=True)
+class NewVisitorStart:
+    """What `start_new_visitor` wrote: the new rows' ids and the lease. `outcome` None means
+    the number chosen had left the pool: the visit is written, no number was leased."""
+
+    visitor_id: int
+    visit_id: int
+    outcome: LeaseOutcome | None
+
+
 class LeaseBackend(ABC):
     """Hands out a pool's numbers atomically and writes every hold to `number_leases`.
 
@@ -105,6 +115,21 @@ class LeaseBackend(ABC):
         database is undone on that rollback. `new_visitor` says the visitor was created in
         that transaction, so it holds nothing yet.
         """
+
+    def start_new_visitor(
+        self,
+        pool: PoolRef,
+        *,
+        public_id: str,
+        visit: Mapping[str, Any],
+        snapshot: Mapping[str, Any],
+        now: datetime,
+    ) -> NewVisitorStart | None:
+        """Optional fast path: write a new visitor, its first visit (`visit`: the row's values
+        by column) and its lease at once, committed. None when this backend cannot here (the
+        caller then writes the visit and calls `acquire`); an error means nothing was written.
+        """
+        return None
 
     @abstractmethod
     def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:

@@ -27,5 +27,7 @@ def make_lease_backend(runtime: Runtime) -> LeaseBackend:
         if runtime.redis is None:
             raise LeaseBackendMisconfigured("lease_backend is 'redis' but redis_url is not set")
         prefix = f"{runtime.settings.redis_key_prefix}:leases"
-        return RedisLeaseBackend(runtime.redis, runtime.engine, prefix=prefix)
-    return SqlLeaseBackend(runtime.engine)
+        return RedisLeaseBackend(
+            runtime.redis, runtime.engine, prefix=prefix, statement_engine=runtime.statement_engine
+        )
+    return SqlLeaseBackend(runtime.engine, statement_engine=runtime.statement_engine)

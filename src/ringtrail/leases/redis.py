@@ -26,12 +26,13 @@ from sqlalchemy import Connection, Engine, Table, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ringtrail.domain.pools import BEGINNING_OF_TIME, PoolCensus
-from ringtrail.leases import history, redis_scripts
+from ringtrail.leases import first_visit, history, redis_scripts
 from ringtrail.leases.base import (
     MAX_ATTEMPTS,
     Heartbeat,
     LeaseBackend,
     LeaseOutcome,
+    NewVisitorStart,
     PoolRef,
     ReloadDue,
 )
@@ -76,11 +77,18 @@ class RedisLeaseBackend(LeaseBackend):
         *,
         prefix: str = DEFAULT_PREFIX,
         schedule: SyncSchedule | None = None,
+        statement_engine: Engine | None = None,
     ) -> None:
+        """`statement_engine` (storage.db.make_statement_engine) runs new visitors' starts;
+        without one they run on `engine`'s connections in autocommit mode."""
         self.client = client
         self.engine = engine
         self.prefix = prefix
         self.schedule = schedule or SyncSchedule()
+        self._postgres = engine.dialect.name == "postgresql"
+        self._statements = statement_engine or engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         self._acquire = client.register_script(redis_scripts.ACQUIRE)
         self._confirm = client.register_script(redis_scripts.CONFIRM)
         self._undo = client.register_script(redis_scripts.UNDO)
@@ -161,6 +169,57 @@ class RedisLeaseBackend(LeaseBackend):
             return LeaseOutcome(number_id, reply[4], False, lease_id, hold_until, False)
         log.warning("pool %s could not be loaded into Redis; showing default", pool.pool_id)
         return LeaseOutcome.overflow_to(pool)
+
+    def start_new_visitor(
+        self,
+        pool: PoolRef,
+        *,
+        public_id: str,
+        visit: Mapping[str, Any],
+        snapshot: Mapping[str, Any],
+        now: datetime,
+    ) -> NewVisitorStart | None:
+        """On PostgreSQL: the visitor and visit (one statement, drawing the lease id), the hold
+        in Redis with that id, the lease row (one statement). A failure after the visit is
+        written undoes the hold and answers with no outcome: the caller leases the usual way."""
+        if not self._postgres or self.schedule.due(pool.pool_id):
+            return None
+        with self._statements.connect() as connection:
+            rows = first_visit.insert_visitor_and_visit(
+                connection, pool.project_id, public_id=public_id, visit=visit, now=now
+            )
+            keys = self.keys(pool)
+            timings = pool.timings
+            args = [to_ms(now), _ms(timings.grace), _ms(timings.cooldown), rows.visitor_id]
+            try:
+                held = self._acquire(keys=keys, args=[*args, rows.lease_id])
+                reply = [_text(part) for part in held]
+                if reply[0] == "overflow":
+                    history.count_overflow(connection, pool.pool_id, now)
+                    outcome = LeaseOutcome.overflow_to(pool)
+                    return NewVisitorStart(rows.visitor_id, rows.visit_id, outcome)
+                if reply[0] != "new":  # the pool is not in Redis: the usual way reloads it
+                    return NewVisitorStart(rows.visitor_id, rows.visit_id, None)
+            except Exception:
+                log.exception("lease for new visitor %s failed; leasing again", rows.visitor_id)
+                return NewVisitorStart(rows.visitor_id, rows.visit_id, None)
+            number_id, hold_until = int(reply[1]), from_ms(reply[2])
+            try:
+                first_visit.write_lease(
+                    connection,
+                    pool,
+                    rows,
+                    number_id=number_id,
+                    snapshot=snapshot,
+                    now=now,
+                    hold_until=hold_until,
+                )
+            except Exception:
+                log.exception("lease row %s not written; giving the number back", rows.lease_id)
+                self._undo(keys=keys, args=[member(number_id), rows.visitor_id, reply[3]])
+                return NewVisitorStart(rows.visitor_id, rows.visit_id, None)
+        outcome = LeaseOutcome(number_id, reply[4], False, rows.lease_id, hold_until, False)
+        return NewVisitorStart(rows.visitor_id, rows.visit_id, outcome)
 
     def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:
         reply = self._heartbeat(

@@ -5,7 +5,9 @@ hold in ms, 0 if never held), `held` (zset: number -> hold end), `holder` (hash:
 visitor), `visitor` (hash: visitor -> number), `lease` (hash: number -> SQL lease id of the
 live hold), `e164` (hash: number -> E.164, the pool's current numbers), `meta` (hash: load
 fingerprint). Numbers are zero-padded so equal scores order by number id. Times come from the
-caller (`now` in ms), never from the Redis clock, so tests can travel in time.
+caller (`now` in ms), never from the Redis clock, so tests can travel in time. ACQUIRE takes
+the SQL lease id of a new hold as an optional fifth argument when the caller drew it before
+(no CONFIRM follows then).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ redis.call('ZREM', KEYS[1], n)
 redis.call('ZADD', KEYS[2], hold_until, n)
 redis.call('HSET', KEYS[3], n, visitor)
 redis.call('HSET', KEYS[4], visitor, n)
-redis.call('HDEL', KEYS[5], n)
+if ARGV[5] then redis.call('HSET', KEYS[5], n, ARGV[5]) else redis.call('HDEL', KEYS[5], n) end
 return {'new', n, tostring(hold_until), free[2], redis.call('HGET', KEYS[6], n) or ''}
 """
 )

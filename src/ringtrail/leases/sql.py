@@ -40,12 +40,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ringtrail.domain.pools import BEGINNING_OF_TIME, PoolCensus
-from ringtrail.leases import history
+from ringtrail.leases import first_visit, history
 from ringtrail.leases.base import (
     MAX_ATTEMPTS,
     Heartbeat,
     LeaseBackend,
     LeaseOutcome,
+    NewVisitorStart,
     PoolRef,
     ReloadDue,
 )
@@ -193,10 +194,21 @@ class SqlLeaseBackend(LeaseBackend):
 
     name = "sql"
 
-    def __init__(self, engine: Engine, schedule: SyncSchedule | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        schedule: SyncSchedule | None = None,
+        *,
+        statement_engine: Engine | None = None,
+    ) -> None:
+        """`statement_engine` (storage.db.make_statement_engine) runs one-statement visit
+        starts; without one they run on `engine`'s connections in autocommit mode."""
         self.engine = engine
         self.schedule = schedule or SyncSchedule()
         self._postgres = engine.dialect.name == "postgresql"
+        self._statements = statement_engine or engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
 
     # --- interface ------------------------------------------------------------------------
 
@@ -229,6 +241,27 @@ class SqlLeaseBackend(LeaseBackend):
         with history.write_transaction(self.engine) as connection:
             history.count_overflow(connection, pool.pool_id, now)
         return LeaseOutcome.overflow_to(pool)
+
+    def start_new_visitor(
+        self,
+        pool: PoolRef,
+        *,
+        public_id: str,
+        visit: Mapping[str, Any],
+        snapshot: Mapping[str, Any],
+        now: datetime,
+    ) -> NewVisitorStart | None:
+        """On PostgreSQL, one statement (leases.first_visit); elsewhere, or with the pool due
+        for a sync, None."""
+        if not self._postgres or self.schedule.due(pool.pool_id):
+            return None
+        with self._statements.connect() as connection:
+            done = first_visit.start_new_visitor(
+                connection, pool, public_id=public_id, visit=visit, snapshot=snapshot, now=now
+            )
+            if done.stale_slot is not None:
+                connection.execute(_DROP_SLOT, {"slot_number_id": done.stale_slot})
+        return done.start
 
     def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:
         with history.write_transaction(self.engine) as connection:

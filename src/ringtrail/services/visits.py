@@ -349,7 +349,10 @@ class TrackingService:
 
     def record_visit(self, context: _Context) -> None:
         """Store the visitor and the visit (or continue the visit in progress), and take the
-        number (`assign_number`) in the same transaction."""
+        number (`assign_number`) in the same transaction; a new visitor's start is one
+        statement where the lease backend can do that (`start_new_visitor`)."""
+        if not context.returning and not context.bot and self._start_new_visitor(context):
+            return
         decision, traced = context.decision, len(context.trace)
         lease_failed = False
         try:
@@ -373,6 +376,41 @@ class TrackingService:
         with write_transaction(self.engine) as connection:
             self._write_visit(connection, context)
         self.assign_number(context)
+
+    def _start_new_visitor(self, context: _Context) -> bool:
+        """The backend's one-statement start of a new visitor who takes a pool number; False
+        when the backend cannot (or failed, writing nothing): the usual steps follow."""
+        assert context.decision is not None
+        decision = choose_touch(None, context.decision, context.project.attribution_touch)
+        pool = context.project.pools.get(decision.pool_id) if decision.pool_id else None
+        if pool is None:
+            return False
+        context.decision = decision
+        visit = {**_NO_VISIT_VALUES, **self._visit_row(context, 0)}
+        del visit["visitor_id"]  # the statement takes it from the new visitor row
+        try:
+            done = self.backend.start_new_visitor(
+                pool,
+                public_id=context.public_id,
+                visit=visit,
+                snapshot=self._snapshot(context),
+                now=context.now,
+            )
+        except Exception as exc:
+            log.warning("one-statement visit start failed (%r); doing it step by step", exc)
+            return False
+        if done is None:
+            return False
+        context.visitor_id, context.visit_id, context.pool_id = (
+            done.visitor_id,
+            done.visit_id,
+            pool.pool_id,
+        )
+        if done.outcome is None:  # the number chosen had left the pool: lease the usual way
+            self.assign_number(context)
+        elif done.outcome.e164 is not None:
+            context.shown = (done.outcome.e164, "default" if done.outcome.overflow else "pool")
+        return True
 
     def assign_number(
         self, context: _Context, connection: Connection | None = None, new_visitor: bool = False

@@ -40,6 +40,29 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+STATEMENT_POOL_SIZE = 8
+"""Connections kept by `make_statement_engine` (one per visit-start thread, see web.tracking)."""
+
+
+def make_statement_engine(url: str) -> Engine | None:
+    """PostgreSQL: an engine for hot paths made of single statements, each its own transaction
+    (autocommit). Its connections are not pinged before use nor reset after: a caller must
+    treat any error as "nothing happened" and fall back to `make_engine`'s engine, which checks
+    its connections (a dead one found here is dropped with the whole pool). None for SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return create_engine(
+        parsed,
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+        pool_size=STATEMENT_POOL_SIZE,
+        max_overflow=STATEMENT_POOL_SIZE,
+        connect_args={"connect_timeout": 5},
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

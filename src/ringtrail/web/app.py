@@ -64,9 +64,10 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
 
+    # Routes are matched in order: the tracking script's calls, the hottest, come first.
+    app.include_router(tracking_router)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
-    app.include_router(tracking_router)
     app.include_router(hooks_router)
     app.include_router(recordings.router)
     install_dashboard(app, runtime)
