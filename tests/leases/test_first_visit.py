@@ -131,6 +131,7 @@ def test_a_new_visitor_with_a_pool_number_is_one_or_two_statements_on_postgresql
     assert (lease.visit_id, lease.visitor_id) == (visit.id, visitor.id)
     assert lease.snapshot["visit_id"] == visit.id
     assert lease.snapshot["source"] == visit.source == "google"
+    assert visit.source_trace.count("first visit of this visitor") == 1
     assert lease.hold_until == T0 + timedelta(minutes=15) and lease.released_at is None
     if isinstance(backend, RedisLeaseBackend):  # the hold knows its lease row at once
         held = backend.client.hget(
@@ -213,7 +214,8 @@ def test_a_failed_first_statement_writes_nothing_and_the_visit_starts_step_by_st
     service = tracking(runtime, loaded(world, site))
     assert shown(start(service, site, T0)) == (site.pool_numbers[0], "pool")
     assert db.scalar(select(func.count()).select_from(Visitor)) == 1
-    assert db.scalar(select(func.count()).select_from(Visit)) == 1
+    visit = db.scalars(select(Visit)).one()
+    assert visit.source_trace.count("first visit of this visitor") == 1
     assert db.scalar(select(func.count()).select_from(NumberLease)) == 1
 
 

@@ -116,6 +116,10 @@ class LeaseBackend(ABC):
         that transaction, so it holds nothing yet.
         """
 
+    def can_start_new_visitor(self, pool: PoolRef) -> bool:
+        """Whether `start_new_visitor` would write anything for `pool` now (a cheap check)."""
+        return False
+
     def start_new_visitor(
         self,
         pool: PoolRef,

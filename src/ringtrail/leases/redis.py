@@ -170,6 +170,10 @@ class RedisLeaseBackend(LeaseBackend):
         log.warning("pool %s could not be loaded into Redis; showing default", pool.pool_id)
         return LeaseOutcome.overflow_to(pool)
 
+    def can_start_new_visitor(self, pool: PoolRef) -> bool:
+        """PostgreSQL only, and not while the pool is due for its periodic sync."""
+        return self._postgres and not self.schedule.due(pool.pool_id)
+
     def start_new_visitor(
         self,
         pool: PoolRef,
@@ -182,7 +186,7 @@ class RedisLeaseBackend(LeaseBackend):
         """On PostgreSQL: the visitor and visit (one statement, drawing the lease id), the hold
         in Redis with that id, the lease row (one statement). A failure after the visit is
         written undoes the hold and answers with no outcome: the caller leases the usual way."""
-        if not self._postgres or self.schedule.due(pool.pool_id):
+        if not self.can_start_new_visitor(pool):
             return None
         with self._statements.connect() as connection:
             rows = first_visit.insert_visitor_and_visit(

@@ -242,6 +242,10 @@ class SqlLeaseBackend(LeaseBackend):
             history.count_overflow(connection, pool.pool_id, now)
         return LeaseOutcome.overflow_to(pool)
 
+    def can_start_new_visitor(self, pool: PoolRef) -> bool:
+        """PostgreSQL only, and not while the pool is due for its periodic sync."""
+        return self._postgres and not self.schedule.due(pool.pool_id)
+
     def start_new_visitor(
         self,
         pool: PoolRef,
@@ -253,7 +257,7 @@ class SqlLeaseBackend(LeaseBackend):
     ) -> NewVisitorStart | None:
         """On PostgreSQL, one statement (leases.first_visit); elsewhere, or with the pool due
         for a sync, None."""
-        if not self._postgres or self.schedule.due(pool.pool_id):
+        if not self.can_start_new_visitor(pool):
             return None
         with self._statements.connect() as connection:
             done = first_visit.start_new_visitor(

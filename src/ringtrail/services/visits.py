@@ -380,12 +380,12 @@ class TrackingService:
     def _start_new_visitor(self, context: _Context) -> bool:
         """The backend's one-statement start of a new visitor who takes a pool number; False
         when the backend cannot (or failed, writing nothing): the usual steps follow."""
-        assert context.decision is not None
-        decision = choose_touch(None, context.decision, context.project.attribution_touch)
-        pool = context.project.pools.get(decision.pool_id) if decision.pool_id else None
-        if pool is None:
+        original = context.decision
+        assert original is not None
+        pool = context.project.pools.get(original.pool_id) if original.pool_id else None
+        if pool is None or not self.backend.can_start_new_visitor(pool):
             return False
-        context.decision = decision
+        context.decision = choose_touch(None, original, context.project.attribution_touch)
         visit = {**_NO_VISIT_VALUES, **self._visit_row(context, 0)}
         del visit["visitor_id"]  # the statement takes it from the new visitor row
         try:
@@ -398,8 +398,9 @@ class TrackingService:
             )
         except Exception as exc:
             log.warning("one-statement visit start failed (%r); doing it step by step", exc)
-            return False
+            done = None
         if done is None:
+            context.decision = original  # the usual steps choose the touch themselves
             return False
         context.visitor_id, context.visit_id, context.pool_id = (
             done.visitor_id,
