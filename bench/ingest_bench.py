@@ -8,7 +8,7 @@ calls of four events each (started, answered, ended, recording ready):
 
 - `service`: `CallIngestion.ingest_many` called from --threads threads, --batch events per
   call (one transaction each), as a queue consumer (`ringtrail sip-events`) would;
-- `http`: the real app under uvicorn (--workers processes) receiving the generic signed
+- `http`: the real app (--workers `ringtrail serve` processes) receiving the generic signed
   webhook, --concurrency requests in flight, --batch events per request; and once more with
   one event per request, the way Twilio and most providers deliver.
 
@@ -173,13 +173,13 @@ def run_service(url: str, project_id: int, numbers: list[str], options: Any) -> 
 
 
 async def _post_all(
-    base: str, key: str, bodies: list[bytes], concurrency: int
+    bases: list[str], key: str, bodies: list[bytes], concurrency: int
 ) -> tuple[float, list[float], int]:
     queue = list(reversed(bodies))
     latencies: list[float] = []
     failures = 0
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
+    async def client_loop(client: httpx.AsyncClient, base: str) -> None:
         nonlocal failures
         while queue:
             body = queue.pop()
@@ -200,7 +200,9 @@ async def _post_all(
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        await asyncio.gather(
+            *(client_loop(client, bases[i % len(bases)]) for i in range(concurrency))
+        )
         return time.perf_counter() - started, latencies, failures
 
 
@@ -208,14 +210,14 @@ def run_http(
     url: str, key: str, numbers: list[str], options: Any, batch: int, prefix: str
 ) -> dict[str, Any]:
     """The signed webhook under uvicorn, `batch` events per request."""
-    port = tb.free_port()
+    ports = [tb.free_port() for _ in range(options.workers)]
     env = {
         "RINGTRAIL_DATABASE_URL": url,
         "RINGTRAIL_SECRET_KEY": "bench",
         "RINGTRAIL_RUN_JOBS": "false",
         "RINGTRAIL_LOG_LEVEL": "warning",
     }
-    server = tb.start_server(env, port, workers=options.workers)
+    servers = [tb.start_server(env, port) for port in ports]
     try:
         count = options.calls if batch > 1 else max(options.calls // 4, 1)
         calls = make_calls(prefix, count, numbers)
@@ -229,11 +231,15 @@ def run_http(
                 for i in range(0, len(flat), batch)
             ]
         elapsed, latencies, failures = asyncio.run(
-            _post_all(f"http://127.0.0.1:{port}", key, bodies, options.concurrency)
+            _post_all(
+                [f"http://127.0.0.1:{port}" for port in ports], key, bodies, options.concurrency
+            )
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
     return {
         "mode": "http",
         "workers": options.workers,
@@ -263,7 +269,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000, help="calls per run (4 events each)")
     parser.add_argument("--batch", type=int, default=100, help="events per transaction/request")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`ringtrail serve` processes, requests spread evenly"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--pool-size", type=int, default=2000)
     parser.add_argument("--holds", type=int, default=50_000)

@@ -49,6 +49,7 @@ from ringtrail.storage.models import (  # noqa: E402
 )
 
 SITE = "bench.example"
+WARM_UP_SECONDS = 1.0
 MAIN_NUMBER = "+380441230000"
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -148,6 +149,8 @@ def seed(url: str, pool_size: int) -> str:
                 created_at=datetime.now(UTC),
             )
         )
+    with engine.connect() as connection:  # statistics, as a database in use has them
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
     return key
 
@@ -304,6 +307,9 @@ async def _drive(
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
 
+    seconds: dict[int, list[float]] = {}
+    for due, done, _ in samples:
+        seconds.setdefault(int(due - started), []).append((done - due) * 1000)
     return {
         "requests": len(samples),
         "seconds": round(elapsed, 2),
@@ -313,6 +319,18 @@ async def _drive(
         "max_ms": round(latencies[-1], 2),
         "mean_ms": round(statistics.fmean(latencies), 2),
         "statuses": statuses,
+        "per_second": [_second(second, seconds[second]) for second in sorted(seconds)],
+    }
+
+
+def _second(second: int, latencies: list[float]) -> dict[str, float]:
+    """Latencies of the requests due in one second of a phase (where a queue began)."""
+    ordered = sorted(latencies)
+    return {
+        "second": second,
+        "requests": len(ordered),
+        "p50_ms": round(ordered[len(ordered) // 2], 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
     }
 
 
@@ -324,23 +342,42 @@ def drive(*args: Any) -> dict[str, Any]:
 # --- orchestration ----------------------------------------------------------------------
 
 
+def server_env(url: str, backend: str, redis_url: str, prefix: str) -> dict[str, str]:
+    """Settings of a `serve` process on database `url` with the `backend` lease backend."""
+    return {
+        "RINGTRAIL_DATABASE_URL": url,
+        "RINGTRAIL_LEASE_BACKEND": backend,
+        "RINGTRAIL_REDIS_URL": redis_url if backend == "redis" else "",
+        "RINGTRAIL_REDIS_KEY_PREFIX": prefix,
+        "RINGTRAIL_SECRET_KEY": "bench-secret",
+        "RINGTRAIL_DATA_DIR": tempfile.mkdtemp(prefix="ringtrail-bench-"),
+        "RINGTRAIL_AUTO_MIGRATE": "false",
+    }
+
+
+def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    """Delete the keys a Redis-backed run left under `prefix`."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def run_backend(
     options: argparse.Namespace, backend: str, loader: ProcessPoolExecutor
 ) -> dict[str, Any]:
     url = create_database(options.database_url)
     prefix = f"ringtrail-bench-{uuid.uuid4().hex[:8]}"
-    try:
-        key = seed(url, options.pool_size)
+    sweep = [float(rate) for rate in options.sweep.split(",") if rate.strip()]
+    warm_up = int(options.rate * WARM_UP_SECONDS)
+    swept = int(sum(sweep) * options.sweep_seconds)
+    try:  # the pool has room for the measured phase whatever the warm-up and sweep took
+        key = seed(url, options.pool_size + warm_up + swept)
         ports = [free_port() for _ in range(options.processes)]
-        env = {
-            "RINGTRAIL_DATABASE_URL": url,
-            "RINGTRAIL_LEASE_BACKEND": backend,
-            "RINGTRAIL_REDIS_URL": options.redis_url if backend == "redis" else "",
-            "RINGTRAIL_REDIS_KEY_PREFIX": prefix,
-            "RINGTRAIL_SECRET_KEY": "bench-secret",
-            "RINGTRAIL_DATA_DIR": tempfile.mkdtemp(prefix="ringtrail-bench-"),
-            "RINGTRAIL_AUTO_MIGRATE": "false",
-        }
+        env = server_env(url, backend, options.redis_url, prefix)
         servers = [start_server(env, port) for port in ports]
         try:
 
@@ -351,9 +388,17 @@ def run_backend(
                     drive, ports, kind, key, rate, duration, options.concurrency, offset
                 ).result()
 
-            phase("visit", 100, 1, 9_000_000)  # warm-up: caches, pools, pool load
-            phase("ping", 100, 1, 0)
-            result = {
+            # warm-up at the target rate: caches, connection pools, prepared statements
+            phase("visit", options.rate, WARM_UP_SECONDS, 9_000_000)
+            phase("ping", options.rate, WARM_UP_SECONDS, 0)
+            result: dict[str, Any] = {
+                "sweep": [
+                    {
+                        "rate": rate,
+                        **phase("visit", rate, options.sweep_seconds, 5_000_000 + 100_000 * i),
+                    }
+                    for i, rate in enumerate(sweep)
+                ],
                 "backend": backend,
                 "ping": phase("ping", options.rate, options.duration, 0),
                 "visit": phase("visit", options.rate, options.duration, 0),
@@ -376,13 +421,7 @@ def run_backend(
     finally:
         drop_database(options.database_url, url)
         if backend == "redis":
-            import redis
-
-            client = redis.Redis.from_url(options.redis_url)
-            keys = list(client.scan_iter(match=f"{prefix}:*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
+            forget_redis_keys(options.redis_url, prefix)
 
 
 def print_table(results: list[dict[str, Any]], options: argparse.Namespace) -> None:
@@ -401,17 +440,29 @@ def print_table(results: list[dict[str, Any]], options: argparse.Namespace) -> N
                 f"{result['backend']:8} {phase:15} {row['throughput']:8.1f} {row['p50_ms']:8.2f} "
                 f"{row['p99_ms']:8.2f} {row['max_ms']:8.2f}  {row['statuses']}"
             )
+        for row in result["sweep"]:
+            phase = f"visit@{row['rate']:g}"
+            print(
+                f"{result['backend']:8} {phase:15} {row['throughput']:8.1f} {row['p50_ms']:8.2f} "
+                f"{row['p99_ms']:8.2f} {row['max_ms']:8.2f}  {row['statuses']}"
+            )
         print(
             f"{result['backend']:8} visit/ping ratio: {result['ratio_at_rate']} at the target "
             f"rate, {result['ratio_capacity']} at capacity; /t.js: {result['script']}"
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def server_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the arguments every tracking bench takes: where, and which backends."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--database-url", required=True, help="PostgreSQL server (any db)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--backends", default="sql,redis")
+    return parser
+
+
+def main() -> None:
+    parser = server_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--capacity-seconds", type=float, default=5.0)
@@ -419,7 +470,16 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=1, help="`ringtrail serve` processes, load spread evenly"
     )
-    parser.add_argument("--pool-size", type=int, default=5000)
+    parser.add_argument(
+        "--sweep",
+        default="",
+        help="more visit rates to measure before the main phases, e.g. 100,200,300 (where "
+        "the p99 stays low)",
+    )
+    parser.add_argument("--sweep-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--pool-size", type=int, default=5000, help="free numbers left for the measured phase"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
     options = parser.parse_args()
     results = []

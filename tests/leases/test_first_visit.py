@@ -143,17 +143,23 @@ def test_a_new_visitor_with_a_pool_number_is_one_or_two_statements_on_postgresql
     assert slot is not None and (slot.lease_id, slot.held_until) == (lease.id, lease.hold_until)
 
 
-def test_sqlite_or_a_pool_due_for_a_sync_has_no_one_statement_start(
-    runtime: Runtime, db: Session, world: World
+def test_a_pool_due_for_a_sync_is_synced_first_and_sqlite_has_no_one_statement_start(
+    runtime: Runtime, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = set_up_site(db, world)
-    timings = PoolTimings(timedelta(minutes=15), timedelta(minutes=30))
-    ref = PoolRef(world.ours.project.id, site.pool_id, timings)
+    one_statement: list[str] = []
+    original = first_visit.start_new_visitor
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        one_statement.append(kwargs["public_id"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(first_visit, "start_new_visitor", spy)
     never_synced = SqlLeaseBackend(runtime.engine)
-    assert never_synced.start_new_visitor(ref, public_id="v", visit={}, snapshot={}, now=T0) is None
-    if not postgres(runtime):  # PostgreSQL's case is the test above
-        synced = loaded_backend(runtime, world, site)
-        assert synced.start_new_visitor(ref, public_id="v", visit={}, snapshot={}, now=T0) is None
+    started = start(tracking(runtime, never_synced), site, T0)
+    assert shown(started) == (site.pool_numbers[0], "pool")
+    assert not never_synced.schedule.due(site.pool_id)
+    assert len(one_statement) == (1 if postgres(runtime) else 0)
 
 
 def test_a_reused_number_closes_the_lease_row_of_its_last_hold(

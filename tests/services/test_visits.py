@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ringtrail.leases.base import LeaseOutcome, PoolRef
+from ringtrail.leases.base import LeaseOutcome, NewVisitorStart, PoolRef
 from ringtrail.leases.sql import SqlLeaseBackend
 from ringtrail.runtime import Runtime
 from ringtrail.services.rate_limits import MemoryRateLimiter
@@ -125,6 +125,9 @@ class BrokenBackend(SqlLeaseBackend):
         self, pool: PoolRef, visitor_id: int, visit_id: int | None,
         snapshot: Mapping[str, Any], now: datetime,
     ) -> LeaseOutcome:  # fmt: skip
+        raise ConnectionError("redis is down")
+
+    def start_new_visitor(self, pool: PoolRef, **fields: Any) -> NewVisitorStart | None:
         raise ConnectionError("redis is down")
 
 

@@ -1,4 +1,5 @@
-"""The lease backend interface: acquire, heartbeat, expire, census; what every backend returns."""
+"""The lease backend interface (acquire, heartbeat, expire, census), what every backend returns,
+and what the two shipped backends share (`HistoryLeaseBackend`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ringtrail.domain.pools import DefaultNumber, PoolCensus, PoolTimings
+from ringtrail.leases.sync import SyncSchedule
 
 MAX_ATTEMPTS = 5
 """How often a backend retries a lease after a conflict before answering with the default."""
@@ -150,3 +152,36 @@ class LeaseBackend(ABC):
     @abstractmethod
     def reload_pool(self, pool: PoolRef, now: datetime) -> None:
         """Pick up numbers added to, moved out of or removed from the pool."""
+
+
+class HistoryLeaseBackend(LeaseBackend):
+    """What both shipped backends share: the lease history in SQL (`engine`), the pool sync
+    schedule, and a new visitor's one-statement start on PostgreSQL (`leases.first_visit`).
+
+    `statement_engine` (storage.db.make_statement_engine) runs those starts; without one they
+    run on `engine`'s connections in autocommit mode.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        schedule: SyncSchedule | None = None,
+        *,
+        statement_engine: Engine | None = None,
+    ) -> None:
+        self.engine = engine
+        self.schedule = schedule or SyncSchedule()
+        self._postgres = engine.dialect.name == "postgresql"
+        self._statements = statement_engine or engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+
+    def can_start_new_visitor(self, pool: PoolRef) -> bool:
+        """PostgreSQL only."""
+        return self._postgres
+
+    def sync_if_due(self, pool: PoolRef, now: datetime) -> None:
+        """Load the pool's numbers if its periodic sync is due. Outside any transaction: the
+        first load makes every caller wait for it; a refresh is done by one caller while the
+        others go on with the numbers already loaded (`SyncSchedule.run`)."""
+        self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))

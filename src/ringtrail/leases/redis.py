@@ -30,7 +30,7 @@ from ringtrail.leases import first_visit, history, redis_scripts
 from ringtrail.leases.base import (
     MAX_ATTEMPTS,
     Heartbeat,
-    LeaseBackend,
+    HistoryLeaseBackend,
     LeaseOutcome,
     NewVisitorStart,
     PoolRef,
@@ -65,7 +65,7 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisLeaseBackend(LeaseBackend):
+class RedisLeaseBackend(HistoryLeaseBackend):
     """Leases with Redis holding the live state; needs `redis_url` (see leases.factory)."""
 
     name = "redis"
@@ -79,16 +79,9 @@ class RedisLeaseBackend(LeaseBackend):
         schedule: SyncSchedule | None = None,
         statement_engine: Engine | None = None,
     ) -> None:
-        """`statement_engine` (storage.db.make_statement_engine) runs new visitors' starts;
-        without one they run on `engine`'s connections in autocommit mode."""
+        super().__init__(engine, schedule, statement_engine=statement_engine)
         self.client = client
-        self.engine = engine
         self.prefix = prefix
-        self.schedule = schedule or SyncSchedule()
-        self._postgres = engine.dialect.name == "postgresql"
-        self._statements = statement_engine or engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
         self._acquire = client.register_script(redis_scripts.ACQUIRE)
         self._confirm = client.register_script(redis_scripts.CONFIRM)
         self._undo = client.register_script(redis_scripts.UNDO)
@@ -125,7 +118,7 @@ class RedisLeaseBackend(LeaseBackend):
         new_visitor: bool = False,
     ) -> LeaseOutcome:
         if connection is None:
-            self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
+            self.sync_if_due(pool, now)
         elif self.schedule.due(pool.pool_id):
             raise ReloadDue(pool.pool_id)
         keys = self.keys(pool)
@@ -170,10 +163,6 @@ class RedisLeaseBackend(LeaseBackend):
         log.warning("pool %s could not be loaded into Redis; showing default", pool.pool_id)
         return LeaseOutcome.overflow_to(pool)
 
-    def can_start_new_visitor(self, pool: PoolRef) -> bool:
-        """PostgreSQL only, and not while the pool is due for its periodic sync."""
-        return self._postgres and not self.schedule.due(pool.pool_id)
-
     def start_new_visitor(
         self,
         pool: PoolRef,
@@ -185,9 +174,11 @@ class RedisLeaseBackend(LeaseBackend):
     ) -> NewVisitorStart | None:
         """On PostgreSQL: the visitor and visit (one statement, drawing the lease id), the hold
         in Redis with that id, the lease row (one statement). A failure after the visit is
-        written undoes the hold and answers with no outcome: the caller leases the usual way."""
+        written undoes the hold and answers with no outcome: the caller leases the usual way.
+        The pool's sync, if due, comes first."""
         if not self.can_start_new_visitor(pool):
             return None
+        self.sync_if_due(pool, now)
         with self._statements.connect() as connection:
             rows = first_visit.insert_visitor_and_visit(
                 connection, pool.project_id, public_id=public_id, visit=visit, now=now
@@ -246,7 +237,7 @@ class RedisLeaseBackend(LeaseBackend):
             return history.close_ended_leases(connection, now)
 
     def census(self, pool: PoolRef, now: datetime) -> PoolCensus:
-        self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
+        self.sync_if_due(pool, now)
         held, cooling, available = (
             int(value)
             for value in self._census(

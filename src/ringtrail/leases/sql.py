@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Table,
     and_,
     bindparam,
@@ -44,13 +43,12 @@ from ringtrail.leases import first_visit, history
 from ringtrail.leases.base import (
     MAX_ATTEMPTS,
     Heartbeat,
-    LeaseBackend,
+    HistoryLeaseBackend,
     LeaseOutcome,
     NewVisitorStart,
     PoolRef,
     ReloadDue,
 )
-from ringtrail.leases.sync import SyncSchedule
 from ringtrail.storage.models import NumberLease, PoolSlot, TrackingNumber
 from ringtrail.storage.models.base import UTCDateTime
 
@@ -189,26 +187,10 @@ class _FreeSlot:
     e164: str
 
 
-class SqlLeaseBackend(LeaseBackend):
+class SqlLeaseBackend(HistoryLeaseBackend):
     """Leases on the database alone: the embedded default, and PostgreSQL without Redis."""
 
     name = "sql"
-
-    def __init__(
-        self,
-        engine: Engine,
-        schedule: SyncSchedule | None = None,
-        *,
-        statement_engine: Engine | None = None,
-    ) -> None:
-        """`statement_engine` (storage.db.make_statement_engine) runs one-statement visit
-        starts; without one they run on `engine`'s connections in autocommit mode."""
-        self.engine = engine
-        self.schedule = schedule or SyncSchedule()
-        self._postgres = engine.dialect.name == "postgresql"
-        self._statements = statement_engine or engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
 
     # --- interface ------------------------------------------------------------------------
 
@@ -227,7 +209,7 @@ class SqlLeaseBackend(LeaseBackend):
             if self.schedule.due(pool.pool_id):
                 raise ReloadDue(pool.pool_id)
             return self._acquire(connection, pool, visitor_id, visit_id, snapshot, now, new_visitor)
-        self.schedule.run(pool.pool_id, lambda: self.reload_pool(pool, now))
+        self.sync_if_due(pool, now)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with history.write_transaction(self.engine) as connection:
@@ -242,10 +224,6 @@ class SqlLeaseBackend(LeaseBackend):
             history.count_overflow(connection, pool.pool_id, now)
         return LeaseOutcome.overflow_to(pool)
 
-    def can_start_new_visitor(self, pool: PoolRef) -> bool:
-        """PostgreSQL only, and not while the pool is due for its periodic sync."""
-        return self._postgres and not self.schedule.due(pool.pool_id)
-
     def start_new_visitor(
         self,
         pool: PoolRef,
@@ -255,10 +233,11 @@ class SqlLeaseBackend(LeaseBackend):
         snapshot: Mapping[str, Any],
         now: datetime,
     ) -> NewVisitorStart | None:
-        """On PostgreSQL, one statement (leases.first_visit); elsewhere, or with the pool due
-        for a sync, None."""
+        """On PostgreSQL, one statement (leases.first_visit) after the pool's sync if it is
+        due; elsewhere None."""
         if not self.can_start_new_visitor(pool):
             return None
+        self.sync_if_due(pool, now)
         with self._statements.connect() as connection:
             done = first_visit.start_new_visitor(
                 connection, pool, public_id=public_id, visit=visit, snapshot=snapshot, now=now

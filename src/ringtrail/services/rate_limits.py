@@ -2,6 +2,11 @@
 
 The in-process limiter suits the embedded default (one process); with Redis configured every
 app process counts in the same window. Both take `now` from the caller.
+
+`hit_all` counts one request in several windows at once (a visit start: its address and its
+visitor): each window counts the request if it has room, and the request is refused if any
+window was full. In Redis that is one round trip (a pipeline of one script call per window,
+whatever Redis Cluster slots the keys fall in).
 """
 
 from __future__ import annotations
@@ -9,10 +14,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+from redis.exceptions import NoScriptError
 
 MAX_TRACKED_KEYS = 100_000
 
@@ -24,6 +31,18 @@ class RateLimiter(Protocol):
         """Count a hit; None if allowed, else the seconds until one would be (Retry-After)."""
         ...
 
+    def hit_all(
+        self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime
+    ) -> float | None:
+        """Count a hit in each (key, limit) window that has room; None if every window had,
+        else the longest wait among the full ones."""
+        ...
+
+
+def _longest(waits: Sequence[float | None]) -> float | None:
+    refused = [wait for wait in waits if wait is not None]
+    return max(refused) if refused else None
+
 
 class MemoryRateLimiter:
     """Per-process sliding windows (a deque of hit times per key)."""
@@ -34,6 +53,14 @@ class MemoryRateLimiter:
         self._max_keys = max_keys
 
     def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
+        return self.hit_all([(key, limit)], window, now)
+
+    def hit_all(
+        self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime
+    ) -> float | None:
+        return _longest([self._hit(key, limit, window, now) for key, limit in limits])
+
+    def _hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
         with self._lock:
             hits = self._hits.get(key)
             if hits is None:
@@ -68,18 +95,43 @@ return false
 
 
 class RedisRateLimiter:
-    """Sliding windows in Redis sorted sets, one atomic script per hit."""
+    """Sliding windows in Redis sorted sets, one atomic script per window."""
 
     def __init__(self, client: redis.Redis, prefix: str = "ringtrail:rate") -> None:
         self.prefix = prefix
+        self._client = client
         self._script = client.register_script(_SLIDING_WINDOW)
 
     def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
+        return self.hit_all([(key, limit)], window, now)
+
+    def hit_all(
+        self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime
+    ) -> float | None:
         window_ms = int(window.total_seconds() * 1000)
         now_ms = int(now.timestamp() * 1000)
-        reply = self._script(
-            keys=[f"{self.prefix}:{key}"], args=[now_ms, window_ms, limit, uuid.uuid4().hex]
-        )
+        calls = [
+            (f"{self.prefix}:{key}", now_ms, window_ms, limit, uuid.uuid4().hex)
+            for key, limit in limits
+        ]
+        replies = self._evaluate(calls)
+        lost = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:  # Redis lost its scripts (a restart): load it, run again only those calls
+            self._script.sha = self._client.script_load(_SLIDING_WINDOW)
+            for index, reply in zip(lost, self._evaluate([calls[i] for i in lost]), strict=True):
+                replies[index] = reply
+        return _longest([self._wait(reply) for reply in replies])
+
+    def _evaluate(self, calls: Sequence[tuple[str, int, int, int, str]]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for key, now_ms, window_ms, limit, member in calls:
+            pipe.evalsha(self._script.sha, 1, key, now_ms, window_ms, limit, member)
+        return list(pipe.execute(raise_on_error=False))
+
+    @staticmethod
+    def _wait(reply: Any) -> float | None:
+        if isinstance(reply, Exception):
+            raise reply
         if reply is None:
             return None
         text = reply.decode() if isinstance(reply, bytes) else str(reply)

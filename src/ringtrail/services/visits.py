@@ -1,11 +1,11 @@
 """Starting a visit and keeping its number: the tracking script's two calls, as named steps.
 
-A visit start passes `check_sizes`, `find_project`, `check_origin`, `throttle_address`,
-`identify_visitor`, `throttle_visitor`, `classify` and `record_visit`, which stores the visit
-and calls `assign_number` inside the same transaction (one commit for the visit row, the lease
-and its history row); a step that refuses raises VisitRefused with a typed reason and no number
-is taken. The trace of the steps is stored on the visit: it is the "why this source, why this
-number".
+A visit start passes `check_sizes`, `find_project`, `check_origin`, `identify_visitor`,
+`throttle` (its address's and its visitor's windows at once), `classify` and `record_visit`,
+which stores the visit and calls `assign_number` inside the same transaction (one commit for
+the visit row, the lease and its history row); a step that refuses raises VisitRefused with a
+typed reason and no number is taken. The trace of the steps is stored on the visit: it is the
+"why this source, why this number".
 
 Visit starts are the hottest path: rows are written with Core statements built once, not
 with ORM objects. If the lease cannot be taken inside the visit's transaction (a pool due for
@@ -307,11 +307,6 @@ class TrackingService:
         """Only pages on the project's allowed domains may start visits."""
         self._check_origin(context.project, context.request.origin)
 
-    def throttle_address(self, context: _Context) -> None:
-        """At most VISIT_STARTS_PER_ADDRESS starts a minute from one address."""
-        address = self._address_hash(context.request.client_address)
-        self._throttle(f"visit:ip:{address}", VISIT_STARTS_PER_ADDRESS, context.now)
-
     def identify_visitor(self, context: _Context) -> None:
         """The visitor's public id from a genuine token, or a new one."""
         token = context.request.visitor_token
@@ -326,10 +321,18 @@ class TrackingService:
         context.returning = True
         context.trace.append("visitor: returning")
 
-    def throttle_visitor(self, context: _Context) -> None:
-        """At most VISIT_STARTS_PER_VISITOR starts a minute for one visitor."""
-        key = f"visit:visitor:{context.project.project_id}:{context.public_id}"
-        self._throttle(key, VISIT_STARTS_PER_VISITOR, context.now)
+    def throttle(self, context: _Context) -> None:
+        """At most VISIT_STARTS_PER_ADDRESS starts a minute from one address and
+        VISIT_STARTS_PER_VISITOR for one visitor, counted together (one round trip)."""
+        address = self._address_hash(context.request.client_address)
+        visitor = f"visit:visitor:{context.project.project_id}:{context.public_id}"
+        limits = [
+            (f"visit:ip:{address}", VISIT_STARTS_PER_ADDRESS),
+            (visitor, VISIT_STARTS_PER_VISITOR),
+        ]
+        retry_after = self.limiter.hit_all(limits, RATE_WINDOW, context.now)
+        if retry_after is not None:
+            raise VisitRefused(Reason.RATE_LIMITED, "too many requests", retry_after)
 
     def classify(self, context: _Context) -> None:
         """Bot check, source, rule decision and analytics ids of this page view."""
@@ -676,9 +679,8 @@ VISIT_STEPS: tuple[Step, ...] = (
     TrackingService.check_sizes,
     TrackingService.find_project,
     TrackingService.check_origin,
-    TrackingService.throttle_address,
     TrackingService.identify_visitor,
-    TrackingService.throttle_visitor,
+    TrackingService.throttle,
     TrackingService.classify,
     TrackingService.record_visit,
 )
