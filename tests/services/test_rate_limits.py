@@ -33,28 +33,28 @@ def limiter(request: pytest.FixtureRequest, redis_url: str) -> Iterator[RateLimi
 
 def test_hits_beyond_the_limit_are_refused_with_the_wait(limiter: RateLimiter) -> None:
     for second in range(3):
-        assert limiter.hit("k", 3, MINUTE, T0 + timedelta(seconds=second)) is None
-    retry_after = limiter.hit("k", 3, MINUTE, T0 + timedelta(seconds=10))
+        assert limiter.hit_all([("k", 3)], MINUTE, T0 + timedelta(seconds=second)) is None
+    retry_after = limiter.hit_all([("k", 3)], MINUTE, T0 + timedelta(seconds=10))
     assert retry_after == pytest.approx(50, abs=0.01)
 
 
 def test_the_window_slides_and_keys_are_independent(limiter: RateLimiter) -> None:
     for _ in range(2):
-        assert limiter.hit("a", 2, MINUTE, T0) is None
-    assert limiter.hit("a", 2, MINUTE, T0 + timedelta(seconds=59)) is not None
-    assert limiter.hit("b", 2, MINUTE, T0 + timedelta(seconds=59)) is None
-    assert limiter.hit("a", 2, MINUTE, T0 + timedelta(seconds=60)) is None
+        assert limiter.hit_all([("a", 2)], MINUTE, T0) is None
+    assert limiter.hit_all([("a", 2)], MINUTE, T0 + timedelta(seconds=59)) is not None
+    assert limiter.hit_all([("b", 2)], MINUTE, T0 + timedelta(seconds=59)) is None
+    assert limiter.hit_all([("a", 2)], MINUTE, T0 + timedelta(seconds=60)) is None
 
 
 def test_hit_all_counts_every_window_with_room_and_refuses_if_one_is_full(
     limiter: RateLimiter,
 ) -> None:
-    assert limiter.hit("full", 1, MINUTE, T0) is None
+    assert limiter.hit_all([("full", 1)], MINUTE, T0) is None
     retry_after = limiter.hit_all([("full", 1), ("roomy", 2)], MINUTE, T0 + timedelta(seconds=20))
     assert retry_after == pytest.approx(40, abs=0.01)
     # "roomy" counted that refused request: one more fits, then it is full too
-    assert limiter.hit("roomy", 2, MINUTE, T0 + timedelta(seconds=21)) is None
-    assert limiter.hit("roomy", 2, MINUTE, T0 + timedelta(seconds=22)) is not None
+    assert limiter.hit_all([("roomy", 2)], MINUTE, T0 + timedelta(seconds=21)) is None
+    assert limiter.hit_all([("roomy", 2)], MINUTE, T0 + timedelta(seconds=22)) is not None
     both_full = limiter.hit_all([("full", 1), ("roomy", 2)], MINUTE, T0 + timedelta(seconds=30))
     assert both_full == pytest.approx(50, abs=0.01)  # the longer of the two waits (30 and 50)
 

@@ -25,17 +25,13 @@ MAX_TRACKED_KEYS = 100_000
 
 
 class RateLimiter(Protocol):
-    """Counts hits per key inside a sliding window."""
-
-    def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
-        """Count a hit; None if allowed, else the seconds until one would be (Retry-After)."""
-        ...
+    """Counts hits per key inside sliding windows."""
 
     def hit_all(
         self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime
     ) -> float | None:
         """Count a hit in each (key, limit) window that has room; None if every window had,
-        else the longest wait among the full ones."""
+        else the seconds until the longest-waiting full one has room (Retry-After)."""
         ...
 
 
@@ -51,9 +47,6 @@ class MemoryRateLimiter:
         self._hits: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
         self._max_keys = max_keys
-
-    def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
-        return self.hit_all([(key, limit)], window, now)
 
     def hit_all(
         self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime
@@ -101,9 +94,6 @@ class RedisRateLimiter:
         self.prefix = prefix
         self._client = client
         self._script = client.register_script(_SLIDING_WINDOW)
-
-    def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> float | None:
-        return self.hit_all([(key, limit)], window, now)
 
     def hit_all(
         self, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime

@@ -256,7 +256,7 @@ class TrackingService:
         """Extend the visit's hold; returns its new end. Raises VisitRefused."""
         config = self._config(key)
         self._check_origin(config, origin)
-        self._throttle(f"hb:{self._address_hash(client_address)}", HEARTBEATS_PER_ADDRESS, now)
+        self._throttle([(f"hb:{self._address_hash(client_address)}", HEARTBEATS_PER_ADDRESS)], now)
         try:
             if visitor_token:
                 self.signer.read_visitor_token(visitor_token)
@@ -330,9 +330,7 @@ class TrackingService:
             (f"visit:ip:{address}", VISIT_STARTS_PER_ADDRESS),
             (visitor, VISIT_STARTS_PER_VISITOR),
         ]
-        retry_after = self.limiter.hit_all(limits, RATE_WINDOW, context.now)
-        if retry_after is not None:
-            raise VisitRefused(Reason.RATE_LIMITED, "too many requests", retry_after)
+        self._throttle(limits, context.now)
 
     def classify(self, context: _Context) -> None:
         """Bot check, source, rule decision and analytics ids of this page view."""
@@ -571,8 +569,8 @@ class TrackingService:
                 Reason.ORIGIN_NOT_ALLOWED, "this site is not in the project's allowed domains"
             )
 
-    def _throttle(self, key: str, limit: int, now: datetime) -> None:
-        retry_after = self.limiter.hit(key, limit, RATE_WINDOW, now)
+    def _throttle(self, limits: list[tuple[str, int]], now: datetime) -> None:
+        retry_after = self.limiter.hit_all(limits, RATE_WINDOW, now)
         if retry_after is not None:
             raise VisitRefused(Reason.RATE_LIMITED, "too many requests", retry_after)
 
