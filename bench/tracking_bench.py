@@ -305,7 +305,7 @@ async def _drive(
         statuses[str(status)] = statuses.get(str(status), 0) + 1
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
+        return _percentile(latencies, p)
 
     seconds: dict[int, list[float]] = {}
     for due, done, _ in samples:
@@ -323,14 +323,19 @@ async def _drive(
     }
 
 
+def _percentile(ordered: list[float], p: float) -> float:
+    """The p-th quantile (0..1) of sorted latencies, rounded to 0.01 ms."""
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
+
+
 def _second(second: int, latencies: list[float]) -> dict[str, float]:
     """Latencies of the requests due in one second of a phase (where a queue began)."""
     ordered = sorted(latencies)
     return {
         "second": second,
         "requests": len(ordered),
-        "p50_ms": round(ordered[len(ordered) // 2], 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
+        "p50_ms": _percentile(ordered, 0.50),
+        "p99_ms": _percentile(ordered, 0.99),
     }
 
 
@@ -391,14 +396,15 @@ def run_backend(
             # warm-up at the target rate: caches, connection pools, prepared statements
             phase("visit", options.rate, WARM_UP_SECONDS, 9_000_000)
             phase("ping", options.rate, WARM_UP_SECONDS, 0)
+            swept_phases = [
+                {
+                    "rate": rate,
+                    **phase("visit", rate, options.sweep_seconds, 5_000_000 + i * 100_000),
+                }
+                for i, rate in enumerate(sweep)
+            ]
             result: dict[str, Any] = {
-                "sweep": [
-                    {
-                        "rate": rate,
-                        **phase("visit", rate, options.sweep_seconds, 5_000_000 + 100_000 * i),
-                    }
-                    for i, rate in enumerate(sweep)
-                ],
+                "sweep": swept_phases,
                 "backend": backend,
                 "ping": phase("ping", options.rate, options.duration, 0),
                 "visit": phase("visit", options.rate, options.duration, 0),
@@ -434,14 +440,11 @@ def print_table(results: list[dict[str, Any]], options: argparse.Namespace) -> N
     print(header)
     print("-" * len(header))
     for result in results:
-        for phase in ("ping", "visit", "ping_capacity", "visit_capacity"):
-            row = result[phase]
-            print(
-                f"{result['backend']:8} {phase:15} {row['throughput']:8.1f} {row['p50_ms']:8.2f} "
-                f"{row['p99_ms']:8.2f} {row['max_ms']:8.2f}  {row['statuses']}"
-            )
-        for row in result["sweep"]:
-            phase = f"visit@{row['rate']:g}"
+        rows = [
+            (phase, result[phase]) for phase in ("ping", "visit", "ping_capacity", "visit_capacity")
+        ]
+        rows += [(f"visit@{row['rate']:g}", row) for row in result["sweep"]]
+        for phase, row in rows:
             print(
                 f"{result['backend']:8} {phase:15} {row['throughput']:8.1f} {row['p50_ms']:8.2f} "
                 f"{row['p99_ms']:8.2f} {row['max_ms']:8.2f}  {row['statuses']}"
