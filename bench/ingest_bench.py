@@ -130,7 +130,9 @@ def to_events(project_id: int, raw: list[dict[str, Any]]) -> list[CallEvent]:
 
 def run_service(url: str, project_id: int, numbers: list[str], options: Any) -> dict[str, Any]:
     """CallIngestion.ingest_many from threads, --batch events per transaction."""
-    settings = Settings(database_url=url, secret_key="bench", run_jobs=False)
+    settings = Settings(
+        database_url=url, secret_key="bench-secret-key-not-for-production", run_jobs=False
+    )
     runtime = bootstrap(settings)
     ingestion = CallIngestion(runtime.sessions)
     calls = make_calls("svc", options.calls, numbers)
@@ -213,7 +215,7 @@ def run_http(
     ports = [tb.free_port() for _ in range(options.workers)]
     env = {
         "RINGTRAIL_DATABASE_URL": url,
-        "RINGTRAIL_SECRET_KEY": "bench",
+        "RINGTRAIL_SECRET_KEY": "bench-secret-key-not-for-production",
         "RINGTRAIL_RUN_JOBS": "false",
         "RINGTRAIL_LOG_LEVEL": "warning",
     }

@@ -1016,7 +1016,9 @@ def measure(url: str, project_id: int, options: argparse.Namespace) -> dict[str,
 
     out: dict[str, Any] = {}
     data_dir = tempfile.mkdtemp(prefix="ringtrail-bench-")
-    settings = Settings(database_url=url, secret_key="bench-secret-key", data_dir=Path(data_dir))
+    settings = Settings(
+        database_url=url, secret_key="bench-secret-key-not-for-production", data_dir=Path(data_dir)
+    )
     runtime = bootstrap(settings)
     with runtime.sessions() as db:
         if not options.no_rebuild:

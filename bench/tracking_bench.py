@@ -354,7 +354,7 @@ def server_env(url: str, backend: str, redis_url: str, prefix: str) -> dict[str,
         "RINGTRAIL_LEASE_BACKEND": backend,
         "RINGTRAIL_REDIS_URL": redis_url if backend == "redis" else "",
         "RINGTRAIL_REDIS_KEY_PREFIX": prefix,
-        "RINGTRAIL_SECRET_KEY": "bench-secret",
+        "RINGTRAIL_SECRET_KEY": "bench-secret-key-not-for-production",
         "RINGTRAIL_DATA_DIR": tempfile.mkdtemp(prefix="ringtrail-bench-"),
         "RINGTRAIL_AUTO_MIGRATE": "false",
     }

@@ -7,14 +7,16 @@ no other service: a SQLite file in the data directory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +25,7 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "RINGTRAIL_"
+MIN_SECRET_KEY_LENGTH = 32
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +78,39 @@ class ConfigFileSource(TomlConfigSettingsSource):
             )
 
 
+class SecretKeyError(ValueError):
+    """The signing key is empty or too short: sessions signed with it could be forged."""
+
+
+def _make_key_file(key_file: Path) -> None:
+    """Create `key_file` holding a new key, whole and 0600 from its first byte, unless it exists.
+
+    The key is written to a private temporary file and hard-linked into place: the link either
+    appears with the whole key or fails because another process linked first, so no reader
+    ever sees an empty or half-written key.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: use that
+            os.link(temporary, key_file)
+    finally:
+        os.unlink(temporary)
+
+
+def _checked_key(key: str, origin: str) -> str:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise SecretKeyError(
+            f"{origin} holds a secret key of {len(key)} characters; at least "
+            f"{MIN_SECRET_KEY_LENGTH} are needed, or sessions could be forged. Generate one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+        )
+    return key
+
+
 class Settings(BaseSettings):
     """Every setting Ringtrail reads. Documented one by one in docs/deployment.md."""
 
@@ -106,11 +142,23 @@ class Settings(BaseSettings):
     amqp_url: str = ""
     sip_events_queue: str = "ringtrail.sip-events"
 
+    _resolved_key: str | None = PrivateAttr(default=None)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
+            )
         return value
 
     @field_validator("redis_url")
@@ -148,9 +196,16 @@ class Settings(BaseSettings):
 
         Several hosts must share one key (sessions and visitor tokens signed on one are checked
         on another), so outside the embedded default a missing key is logged as a warning.
+        Processes starting together on a fresh data directory all get the one key that was
+        written first; an empty or short key file is refused with `SecretKeyError`, never used.
         """
         if self.secret_key:
             return self.secret_key
+        if self._resolved_key is None:
+            self._resolved_key = self._kept_secret_key()
+        return self._resolved_key
+
+    def _kept_secret_key(self) -> str:
         if not self.is_embedded:
             log.warning(
                 "RINGTRAIL_SECRET_KEY is not set: using a key kept in %s; processes on other "
@@ -158,13 +213,15 @@ class Settings(BaseSettings):
                 self.data_dir,
             )
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key, encoding="utf-8")
-        key_file.chmod(0o600)
-        return key
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            _make_key_file(key_file)
+        key = key_file.read_text(encoding="utf-8").strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            log.error("the secret key file %s is empty or too short; refusing to use it", key_file)
+        return _checked_key(
+            key, f"{key_file} (delete it to have a new key made, or set RINGTRAIL_SECRET_KEY)"
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -35,7 +35,7 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
         "RINGTRAIL_DATA_DIR": str(tmp_path / "data"),
         "RINGTRAIL_DATABASE_URL": "",
         "RINGTRAIL_REDIS_URL": "",
-        "RINGTRAIL_SECRET_KEY": "test-secret",
+        "RINGTRAIL_SECRET_KEY": "test-secret-key-not-for-production",
     }
 
 
@@ -56,7 +56,7 @@ def backend_invoke(database_url: str, runtime: object, tmp_path: Path) -> Invoke
         "RINGTRAIL_DATABASE_URL": database_url,
         "RINGTRAIL_DATA_DIR": str(tmp_path / "data"),
         "RINGTRAIL_REDIS_URL": "",
-        "RINGTRAIL_SECRET_KEY": "test-secret",
+        "RINGTRAIL_SECRET_KEY": "test-secret-key-not-for-production",
     }
 
     def _invoke(*args: str, input: str | None = None, **extra: str) -> Result:

@@ -89,6 +89,19 @@ def test_port_in_use_is_one_line_before_serving(invoke: Invoke, busy_port: int) 
     assert f"port {busy_port}" in line and "in use" in line
 
 
+def test_an_empty_secret_key_file_stops_serve_before_it_serves(
+    invoke: Invoke, busy_port: int, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "data" / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text("")
+
+    result = invoke("serve", "--port", str(busy_port), RINGTRAIL_SECRET_KEY="")
+
+    line = assert_one_error_line(result, 2)
+    assert str(key_file) in line and "delete it" in line
+
+
 def test_demo_on_a_port_in_use_is_one_line(
     invoke: Invoke, busy_port: int, tmp_path: object
 ) -> None:

@@ -36,7 +36,13 @@ def test_serve_refuses_a_postgres_schema_that_is_not_migrated(
 
 
 def test_postgres_is_never_migrated_by_serve_even_with_auto_migrate(empty_postgres: str) -> None:
-    runtime = bootstrap(Settings(database_url=empty_postgres, auto_migrate=True, secret_key="x"))
+    runtime = bootstrap(
+        Settings(
+            database_url=empty_postgres,
+            auto_migrate=True,
+            secret_key="test-secret-key-not-for-production",
+        )
+    )
     try:
         with pytest.raises(CliError, match="ringtrail migrate"):
             prepare_schema(runtime)
@@ -46,7 +52,11 @@ def test_postgres_is_never_migrated_by_serve_even_with_auto_migrate(empty_postgr
 
 
 def test_embedded_default_is_migrated_on_first_use(tmp_path: Path) -> None:
-    runtime = bootstrap(Settings(data_dir=tmp_path, database_url="", secret_key="x"))
+    runtime = bootstrap(
+        Settings(
+            data_dir=tmp_path, database_url="", secret_key="test-secret-key-not-for-production"
+        )
+    )
     try:
         prepare_schema(runtime)
         assert migrate.is_up_to_date(runtime.engine)
@@ -55,7 +65,12 @@ def test_embedded_default_is_migrated_on_first_use(tmp_path: Path) -> None:
 
 
 def test_embedded_default_without_auto_migrate_is_refused(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url="", secret_key="x", auto_migrate=False)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="",
+        secret_key="test-secret-key-not-for-production",
+        auto_migrate=False,
+    )
     runtime = bootstrap(settings)
     try:
         with pytest.raises(CliError, match="ringtrail migrate"):

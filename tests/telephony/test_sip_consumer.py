@@ -145,7 +145,7 @@ def unreachable_database(tmp_path: Path) -> Iterator[Runtime]:
         Settings(
             database_url="postgresql://ringtrail@127.0.0.1:9/ringtrail",
             data_dir=tmp_path / "down",
-            secret_key="test",
+            secret_key="test-secret-key-not-for-production",
         )
     )
     yield down

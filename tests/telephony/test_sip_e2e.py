@@ -76,7 +76,7 @@ def ringtrail_env(database_url: str, tmp_path: Path, queue: str) -> dict[str, st
         **os.environ,
         "RINGTRAIL_DATABASE_URL": database_url,
         "RINGTRAIL_DATA_DIR": str(tmp_path / "data"),
-        "RINGTRAIL_SECRET_KEY": "test-secret",
+        "RINGTRAIL_SECRET_KEY": "test-secret-key-not-for-production",
         "RINGTRAIL_REDIS_URL": "",
         "RINGTRAIL_AMQP_URL": AMQP_URL,
         "RINGTRAIL_SIP_EVENTS_QUEUE": queue,

@@ -24,7 +24,9 @@ def test_redis_is_checked_when_configured(settings: Settings, redis_url: str) ->
 
 def test_unreachable_database_gives_503_naming_it(tmp_path: object) -> None:
     settings = Settings(
-        database_url="postgresql://nobody@127.0.0.1:1/none", secret_key="x", redis_url=""
+        database_url="postgresql://nobody@127.0.0.1:1/none",
+        secret_key="test-secret-key-not-for-production",
+        redis_url="",
     )
     with TestClient(create_app(bootstrap(settings))) as client:
         response = client.get("/healthz")

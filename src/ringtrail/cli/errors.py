@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from typer.core import TyperGroup
 
 from ringtrail.services.errors import InvalidInput, ServiceError
-from ringtrail.settings import ConfigFileError
+from ringtrail.settings import ConfigFileError, SecretKeyError
 from ringtrail.storage.db import DatabaseUnavailable
 
 RUNTIME_ERROR = 1
@@ -66,7 +66,7 @@ def describe(exc: BaseException) -> CliError | None:
         return CliError(str(exc) or type(exc).__name__)
     if isinstance(exc, pydantic.ValidationError):
         return settings_error(exc)
-    if isinstance(exc, ConfigFileError):
+    if isinstance(exc, ConfigFileError | SecretKeyError):
         return usage_error(str(exc))
     if isinstance(exc, DatabaseUnavailable):
         if str(exc).startswith("bad database URL"):

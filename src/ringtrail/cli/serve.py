@@ -79,6 +79,7 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)
+    settings.resolved_secret_key()  # an unusable key stops the process before it serves
     runtime = bootstrap(settings)
     try:
         prepare_schema(runtime)

@@ -182,7 +182,7 @@ def down_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
         database_url="postgresql://ringtrail@127.0.0.1:9/ringtrail",
         data_dir=tmp_path,
-        secret_key="k",
+        secret_key="test-secret-key-not-for-production",
     )
     with TestClient(create_app(bootstrap(settings))) as client:
         yield client
