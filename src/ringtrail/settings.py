@@ -14,11 +14,12 @@ import secrets
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -127,13 +128,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     auto_migrate: bool = True
-    session_cookie_secure: bool = False
+    session_cookie_secure: bool | None = None
     session_max_age_days: int = Field(default=14, ge=1)
+    session_idle_minutes: int = Field(default=720, ge=1)
     default_locale: Literal["en", "ru", "uk"] = "en"
     run_jobs: bool = True
     recordings_storage: Literal["local", "s3"] = "local"
     recordings_dir: Path | None = None
     recording_url_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    recording_fetch_allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
     s3_region: str = ""
@@ -141,6 +144,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = ""
     amqp_url: str = ""
     sip_events_queue: str = "ringtrail.sip-events"
+    encryption_key: str = ""
+    encryption_old_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    database_statement_timeout_seconds: float = Field(default=30, ge=0)
+    max_projects_per_organization: int = Field(default=100, ge=1)
+    max_api_keys_per_organization: int = Field(default=50, ge=1)
 
     _resolved_key: str | None = PrivateAttr(default=None)
 
@@ -159,6 +167,30 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
             )
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _strong_encryption_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
+            )
+        return value
+
+    @field_validator("encryption_old_keys", mode="before")
+    @classmethod
+    def _split_old_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: comma-separated
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("recording_fetch_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: "10.0.0.0/8, 192.168.1.20"
+            return tuple(part for part in value.replace(",", " ").split() if part)
         return value
 
     @field_validator("redis_url")
@@ -190,6 +222,13 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """True on the embedded default database, SQLite (Redis may still be configured)."""
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def session_cookie_is_secure(self) -> bool:
+        """Whether the session cookie is `Secure`: as set, else when `public_url` is HTTPS."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.public_url.strip().lower().startswith("https://")
 
     def resolved_secret_key(self) -> str:
         """The signing key; without RINGTRAIL_SECRET_KEY one is made once and kept in data_dir.

@@ -99,3 +99,55 @@ def test_password_is_prompted_with_confirmation(backend_invoke: Invoke, db: Sess
 def test_short_password_is_refused(backend_invoke: Invoke) -> None:
     result = backend_invoke("user", "create", "--email", "s@example.com", "--password", "short")
     assert "password" in assert_one_error_line(result, 2)
+
+
+def _open_sessions(db: Session, user_id: int) -> int:
+    from sqlalchemy import func
+
+    from ringtrail.storage.models import UserSession
+
+    return db.scalar(select(func.count()).where(UserSession.user_id == user_id)) or 0
+
+
+def _sign_in_twice(db: Session, user_id: int) -> None:
+    from datetime import timedelta
+
+    from ringtrail.services.user_sessions import SessionLifetime, open_session
+
+    lifetime = SessionLifetime(idle=timedelta(hours=1), absolute=timedelta(days=1))
+    now = datetime.now(UTC)
+    open_session(db, user_id, now, lifetime)
+    open_session(db, user_id, now, lifetime)
+    db.commit()
+
+
+def test_sign_out_ends_every_session_of_the_user(
+    backend_invoke: Invoke, db: Session, world: World
+) -> None:
+    owner_id = world.ours.owner.id
+    _sign_in_twice(db, owner_id)
+    _sign_in_twice(db, world.outsider.owner.id)
+    result = backend_invoke("user", "sign-out", "--email", "Owner@Acme-Realty.example")
+    assert result.exit_code == 0, result.output
+    assert "2 session(s) signed out" in result.stdout
+    db.expire_all()
+    assert _open_sessions(db, owner_id) == 0
+    assert _open_sessions(db, world.outsider.owner.id) == 2
+
+
+def test_set_password_changes_it_and_signs_the_user_out(
+    backend_invoke: Invoke, db: Session, world: World
+) -> None:
+    _sign_in_twice(db, world.ours.owner.id)
+    result = backend_invoke(
+        "user", "set-password", "--email", "owner@acme-realty.example", input="new-pa55word\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert _open_sessions(db, world.ours.owner.id) == 0
+    assert authenticate(db, "owner@acme-realty.example", "new-pa55word", NOW) is not None
+
+
+def test_an_unknown_email_is_one_error_line(backend_invoke: Invoke) -> None:
+    result = backend_invoke("user", "sign-out", "--email", "nobody@example.com")
+    assert "no user with e-mail nobody@example.com" in assert_one_error_line(result, 1)

@@ -12,7 +12,7 @@ from ringtrail.services.projects import create_project
 from ringtrail.storage.models.base import utcnow
 from tests.cli.conftest import Invoke
 from tests.recordings.audio_server import AudioServer, Reply, running_audio_server
-from tests.recordings.rows import AUDIO, add_call, add_recording, reload
+from tests.recordings.rows import AUDIO, add_account, add_call, add_recording, reload
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def test_worker_once_fetches_what_is_due_and_reports_it(
     organization = get_or_create_organization(db, "Worker Co")
     owner = create_user(db, "owner@worker.example", "correct horse battery")
     project = create_project(db, organization, "Worker site", owner=owner)
+    add_account(db, project, "sip", "pbx", "pbx-secret", recording_hosts=["127.0.0.1"])
     call = add_call(db, project, started_at=utcnow())
     recording = add_recording(
         db,
@@ -36,7 +37,10 @@ def test_worker_once_fetches_what_is_due_and_reports_it(
     )
     db.commit()
 
-    result = backend_invoke("worker", "--once")
+    # The audio host is on 127.0.0.1: only the operator's setting lets a fetch reach it.
+    result = backend_invoke(
+        "worker", "--once", RINGTRAIL_RECORDING_FETCH_ALLOWED_NETWORKS="127.0.0.1/32"
+    )
     assert result.exit_code == 0, result.output
     assert "1 recording(s) stored" in result.stderr
     assert "month(s), visits rolled up for" in result.stderr

@@ -36,7 +36,13 @@ def generated(
 ) -> Iterator[GeneratedDemo]:
     """90 days of demo data generated into the backend's database, removed afterwards."""
     data_dir: Path = tmp_path_factory.mktemp("demo-data")
-    runtime = bootstrap(Settings(database_url=database_url, data_dir=data_dir, secret_key="test-secret-key-not-for-production"))
+    runtime = bootstrap(
+        Settings(
+            database_url=database_url,
+            data_dir=data_dir,
+            secret_key="test-secret-key-not-for-production",
+        )
+    )
     try:
         with runtime.sessions() as session:
             summary = generate_demo(session, NOW, days=90, seed=7)

@@ -1,14 +1,22 @@
-"""The recording fetch job on SQLite and PostgreSQL: retries with backoff, giving up, claims."""
+"""The recording fetch job on SQLite and PostgreSQL: retries with backoff, giving up, claims,
+and the hosts and addresses a fetch may reach."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringtrail.jobs.recording_fetch import (
@@ -16,16 +24,23 @@ from ringtrail.jobs.recording_fetch import (
     FetchOutcome,
     claim_next,
     fetch_claimed,
+    fetch_client,
+    fetch_due_recordings,
 )
 from ringtrail.jobs.runner import JobReport, run_due_jobs
 from ringtrail.recordings.factory import make_store
 from ringtrail.recordings.fetch import DownloadRequest, make_http_client
+from ringtrail.recordings.hosts import RecordingHosts
 from ringtrail.recordings.policy import BACKOFF, CLAIM_TIMEOUT, MAX_ATTEMPTS
-from ringtrail.recordings.resolvers import RESOLVERS, ProviderAccount
+from ringtrail.recordings.resolvers import RESOLVERS, PlainResolver, ProviderAccount
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
-from ringtrail.storage.models import Project, Recording
-from tests.recordings.audio_server import AudioServer, Reply
+from ringtrail.services.telephony_accounts import set_account
+from ringtrail.storage.models import Call, Project, Recording
+from ringtrail.storage.models.base import utcnow
+from ringtrail.telephony.signed import sign
+from tests.jobs.conftest import AUDIO_HOST
+from tests.recordings.audio_server import AudioServer, Reply, running_audio_server
 from tests.recordings.rows import AUDIO, T0, add_account, add_call, add_recording, reload
 
 SERVER_ERROR = Reply(500, b"try later", "text/plain")
@@ -39,8 +54,8 @@ def store(runtime: Runtime) -> RecordingStore:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with make_http_client() as client:
+def http(runtime: Runtime) -> Iterator[httpx.Client]:
+    with fetch_client(runtime) as client:
         yield client
 
 
@@ -190,9 +205,14 @@ def test_a_recording_without_a_url_waits_for_an_upload(
 
 
 def test_a_call_no_project_claims_is_still_fetched(
-    runtime: Runtime, db: Session, audio_server: AudioServer
+    runtime: Runtime, db: Session, audio_server: AudioServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recording = queue(db, None, audio_server.script("/lost", Reply(body=AUDIO)))
+    local = PlainResolver(RecordingHosts((AUDIO_HOST,)))
+    monkeypatch.setitem(RESOLVERS, "localpbx", local)
+    call = add_call(db, None, provider="localpbx")
+    url = audio_server.script("/lost", Reply(body=AUDIO))
+    recording = add_recording(db, call, provider_url=url)
+    db.commit()
     run(runtime, T0)
     key = reload(db, recording).storage_key
     assert key is not None and key.startswith("unassigned/")
@@ -200,6 +220,8 @@ def test_a_call_no_project_claims_is_still_fetched(
 
 class BearerFromAccount:
     """A provider resolver that signs the request with the project's account secret."""
+
+    hosts = RecordingHosts()
 
     def resolve(
         self, url: str, account: ProviderAccount | None, http: httpx.Client
@@ -216,7 +238,7 @@ def test_the_providers_resolver_gets_the_projects_account(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(RESOLVERS, "voiceco", BearerFromAccount())
-    add_account(db, project, "voiceco", "acct-1", "s3cret")
+    add_account(db, project, "voiceco", "acct-1", "s3cret", recording_hosts=[AUDIO_HOST])
     call = add_call(db, project, provider="voiceco")
     recording = add_recording(db, call, provider_url=audio_server.script("/v", Reply(body=AUDIO)))
     db.commit()
@@ -264,3 +286,187 @@ def test_concurrent_claims_hand_out_each_due_recording_once(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         claimed = [rid for batch in pool.map(claim_all, range(workers)) for rid in batch]
     assert sorted(claimed) == sorted(ids)
+
+
+# Where a fetch may go. A refusal fails the recording at its first try, says why in `error`,
+# and stores nothing; the audio host is never asked.
+
+
+@pytest.fixture
+def strict_http() -> Iterator[httpx.Client]:
+    """The fetch client of an installation that allows no other networks (the default)."""
+    with make_http_client() as client:
+        yield client
+
+
+def refused(runtime: Runtime, db: Session, recording: Recording, *reasons: str) -> None:
+    failed = reload(db, recording)
+    assert (failed.status, failed.attempts, failed.next_attempt_at) == ("failed", 1, None)
+    assert failed.storage_key is None
+    assert failed.error is not None and failed.error.startswith("refused: ")
+    for reason in reasons:
+        assert reason in failed.error
+    assert stored_files(runtime) == []
+
+
+def test_a_recording_on_a_loopback_address_is_refused_and_never_retried(
+    runtime: Runtime,
+    db: Session,
+    project: Project,
+    audio_server: AudioServer,
+    store: RecordingStore,
+    strict_http: httpx.Client,
+) -> None:
+    recording = queue(db, project, audio_server.script("/admin", Reply(body=AUDIO)))
+    report = fetch_due_recordings(runtime, store, strict_http, T0)
+    assert (report.failed, report.stored) == (1, 0)
+    refused(runtime, db, recording, "127.0.0.1 is a loopback address")
+    fetch_due_recordings(runtime, store, strict_http, T0 + timedelta(days=1))
+    assert audio_server.hits("/admin") == 0
+
+
+def test_a_host_the_owner_did_not_list_is_refused(
+    runtime: Runtime,
+    db: Session,
+    project: Project,
+    audio_server: AudioServer,
+    store: RecordingStore,
+    http: httpx.Client,
+) -> None:
+    audio_server.script("/internal", Reply(body=AUDIO))
+    recording = queue(db, project, f"http://localhost:{audio_server.port}/internal")
+    run(runtime, T0)
+    refused(runtime, db, recording, "localhost is not an allowed recording host", "127.0.0.1")
+    assert audio_server.hits("/internal") == 0
+
+
+def test_a_redirect_from_an_allowed_host_to_a_loopback_address_is_refused(
+    runtime: Runtime, db: Session, project: Project, audio_server: AudioServer
+) -> None:
+    list_recording_hosts(db, project, AUDIO_HOST, "127.0.0.2")
+    with running_audio_server("127.0.0.2") as inside:
+        secret = inside.script("/metadata", Reply(body=AUDIO))
+        start = audio_server.script("/r", Reply(302, b"", None, {"Location": secret}))
+        recording = queue(db, project, start)
+        run(runtime, T0)
+        assert inside.hits("/metadata") == 0
+    refused(runtime, db, recording, "127.0.0.2 is a loopback address")
+    assert audio_server.hits("/r") == 1
+
+
+def test_a_redirect_to_a_host_not_allowed_is_refused(
+    runtime: Runtime, db: Session, project: Project, audio_server: AudioServer
+) -> None:
+    inside = audio_server.script("/inside", Reply(body=AUDIO))
+    elsewhere = inside.replace(AUDIO_HOST, "localhost")
+    start = audio_server.script("/r", Reply(302, b"", None, {"Location": elsewhere}))
+    recording = queue(db, project, start)
+    run(runtime, T0)
+    refused(runtime, db, recording, "localhost is not an allowed recording host", "redirect")
+    assert audio_server.hits("/inside") == 0
+
+
+def test_a_host_name_that_resolves_to_a_loopback_address_is_refused(
+    runtime: Runtime,
+    db: Session,
+    project: Project,
+    audio_server: AudioServer,
+    store: RecordingStore,
+    strict_http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve_to_loopback(monkeypatch, "recordings.pbx.example")
+    list_recording_hosts(db, project, "recordings.pbx.example")
+    audio_server.script("/r.mp3", Reply(body=AUDIO))
+    recording = queue(db, project, f"http://recordings.pbx.example:{audio_server.port}/r.mp3")
+    fetch_due_recordings(runtime, store, strict_http, T0)
+    refused(runtime, db, recording, "recordings.pbx.example resolves to a loopback address")
+    assert audio_server.hits("/r.mp3") == 0
+
+
+def test_a_host_name_in_a_network_the_operator_allows_is_fetched(
+    runtime: Runtime,
+    db: Session,
+    project: Project,
+    audio_server: AudioServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve_to_loopback(monkeypatch, "recordings.pbx.example")
+    list_recording_hosts(db, project, "*.pbx.example")
+    audio_server.script("/r.mp3", Reply(body=AUDIO))
+    recording = queue(db, project, f"http://recordings.pbx.example:{audio_server.port}/r.mp3")
+    run(runtime, T0)
+    assert reload(db, recording).status == "stored"
+
+
+def test_a_signed_webhook_recording_is_fetched_only_from_the_hosts_the_owner_lists(
+    runtime: Runtime,
+    client: TestClient,
+    db: Session,
+    project: Project,
+    audio_server: AudioServer,
+    store: RecordingStore,
+    strict_http: httpx.Client,
+) -> None:
+    post_recording(client, project, "pbx-1", audio_server.script("/a.mp3", Reply(body=AUDIO)))
+    post_recording(client, project, "pbx-2", f"http://localhost:{audio_server.port}/a.mp3")
+    run(runtime, utcnow())  # the operator allows 127.0.0.1 and the owner lists it
+    by_call = recordings_by_webhook_call(db)
+    assert by_call["pbx-1"].status == "stored"
+    assert by_call["pbx-2"].status == "failed"
+    assert by_call["pbx-2"].error is not None
+    assert "localhost is not an allowed recording host" in by_call["pbx-2"].error
+    assert audio_server.hits("/a.mp3") == 1
+
+    post_recording(client, project, "pbx-3", audio_server.script("/b.mp3", Reply(body=AUDIO)))
+    fetch_due_recordings(runtime, store, strict_http, utcnow())  # no network allowed
+    third = recordings_by_webhook_call(db)["pbx-3"]
+    assert (third.status, third.storage_key) == ("failed", None)
+    assert third.error is not None and "127.0.0.1 is a loopback address" in third.error
+    assert audio_server.hits("/b.mp3") == 0
+
+
+def list_recording_hosts(db: Session, project: Project, *hosts: str) -> None:
+    """The owner lists `hosts` on the project's `sip` account (the generic webhook's)."""
+    set_account(db, project, "sip", {"config": {"recording_hosts": list(hosts)}})
+    db.commit()
+
+
+def resolve_to_loopback(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make `name` resolve to 127.0.0.1 for everyone in this process."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real(AUDIO_HOST if host == name else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def post_recording(client: TestClient, project: Project, call_id: str, url: str) -> None:
+    event = {
+        "event": "call.recording_ready",
+        "call_id": call_id,
+        "occurred_at": utcnow().isoformat(),
+        "recording_url": url,
+    }
+    body = json.dumps(event).encode()
+    sent_at = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Ringtrail-Timestamp": str(sent_at),
+        "X-Ringtrail-Signature": sign(project.webhook_secret, sent_at, body),
+    }
+    answer = client.post(f"/hooks/v1/{project.public_key}/calls", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def recordings_by_webhook_call(db: Session) -> dict[str, Recording]:
+    db.expire_all()
+    rows = db.execute(select(Call.provider_call_id, Recording).join(Recording)).all()
+    return {call_ref.split(":", 1)[1]: recording for call_ref, recording in rows}
+
+
+def stored_files(runtime: Runtime) -> list[Path]:
+    root = runtime.settings.recordings_dir
+    assert root is not None
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []

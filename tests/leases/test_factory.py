@@ -14,7 +14,9 @@ from ringtrail.settings import Settings
 
 
 def _backend_name(tmp_path: Path, **values: str) -> str:
-    runtime = bootstrap(Settings(data_dir=tmp_path, secret_key="test-secret-key-not-for-production", **values))
+    runtime = bootstrap(
+        Settings(data_dir=tmp_path, secret_key="test-secret-key-not-for-production", **values)
+    )
     try:
         return make_lease_backend(runtime).name
     finally:

@@ -32,16 +32,20 @@ class Seen:
 
 
 class AudioServer:
-    """Scripted replies per path on 127.0.0.1 and a free port."""
+    """Scripted replies per path on a loopback address (127.0.0.1) and a free port."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.replies: dict[str, list[Reply]] = {}
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler())
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
 
     @property
     def base_url(self) -> str:
@@ -99,9 +103,9 @@ class AudioServer:
 
 
 @contextmanager
-def running_audio_server() -> Iterator[AudioServer]:
-    """An AudioServer for the length of the block."""
-    server = AudioServer()
+def running_audio_server(host: str = "127.0.0.1") -> Iterator[AudioServer]:
+    """An AudioServer on `host` (a loopback address) for the length of the block."""
+    server = AudioServer(host)
     server.start()
     try:
         yield server

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
 from ringtrail.runtime import Runtime
+from ringtrail.services.accounts import create_user, set_membership
 from ringtrail.services.errors import Conflict
 from ringtrail.services.members import add_member, change_member_role, list_members
-from ringtrail.storage.models import Membership, Project
+from ringtrail.services.projects import create_project
+from ringtrail.storage.models import Membership, Organization, Project
 from tests.conftest import make_tenant
 
 
@@ -20,9 +22,11 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(
     runtime: Runtime, db: Session
 ) -> None:
     tenant = make_tenant(db, "Acme Realty")
-    second = add_member(
-        db, tenant.project, Role.OWNER, email="two@acme.example", role=Role.OWNER, password="x" * 9
-    )
+    organization = db.get(Organization, tenant.organization_id)
+    assert organization is not None
+    other = create_project(db, organization, "Second site", default_country="UA")
+    set_membership(db, create_user(db, "two@acme.example", "x" * 9), other, Role.VIEWER)
+    second = add_member(db, tenant.project, Role.OWNER, email="two@acme.example", role=Role.OWNER)
     db.commit()
     outcomes: list[str] = []
     start = threading.Barrier(2)
@@ -62,6 +66,6 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(
 def test_members_are_listed_by_email(db: Session) -> None:
     tenant = make_tenant(db, "Acme Realty")
     for email in ("zed@acme.example", "amy@acme.example"):
-        add_member(db, tenant.project, Role.ADMIN, email=email, role=Role.SALES, password="x" * 9)
+        set_membership(db, create_user(db, email, "x" * 9), tenant.project, Role.SALES)
     emails = [m.email for m in list_members(db, tenant.project)]
     assert emails == sorted(emails) and len(emails) == 3

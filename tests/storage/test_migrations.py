@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.storage import migrate
 from ringtrail.storage.db import make_engine
+from ringtrail.storage.encryption import Keyring, bind_keyring
 from ringtrail.storage.models import Base, Organization, Project
 from tests.conftest import (
     BACKENDS,
@@ -23,6 +24,8 @@ from tests.conftest import (
     drop_postgres_database,
     to_sqlalchemy_url,
 )
+
+MIGRATION_KEY = "a key for the projects these tests write, 32+ characters"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -123,6 +126,7 @@ def test_rebuilding_the_calls_table_keeps_the_rows_that_point_at_it(empty_databa
 
 def _project(db: Session) -> Project:
     """A project in a database migrated to an older revision (its tables are unchanged)."""
+    bind_keyring(db.get_bind(), Keyring.from_materials(MIGRATION_KEY))
     organization = Organization(name="Org", slug="org")
     db.add(organization)
     db.flush()
@@ -228,5 +232,41 @@ def test_0006_sums_the_existing_call_rollups_by_source(empty_database: str) -> N
                 ("total", "", "google", "autumn", 4, 30),
                 ("total", "", "google", "spring", 3, 100),
             ]
+    finally:
+        engine.dispose()
+
+
+def test_0008_keeps_plaintext_webhook_secrets_readable_both_ways(empty_database: str) -> None:
+    """Values written before 0008 are plaintext: kept as they are, up and down again."""
+    from sqlalchemy import text
+
+    migrate.upgrade(empty_database, "0007")
+    engine = make_engine(empty_database)
+    bind_keyring(engine, Keyring.from_materials(MIGRATION_KEY))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organizations (id, name, slug, created_at) "
+                    "VALUES (1, 'Org', 'org', '2026-12-01 00:00:00+00:00')"
+                )
+            )
+            connection.execute(text(
+                "INSERT INTO projects (id, organization_id, name, slug, public_key, timezone,"
+                " currency, default_country, allowed_domains, replace_numbers, swap_selectors,"
+                " attribution_touch, grace_minutes, cooldown_minutes, unique_call_window_days,"
+                " recording_retention_days, target_call_goal_percent, attribution_model,"
+                " webhook_secret, extra, created_at) VALUES (1, 1, 'Site', 'site', 'pk', 'UTC',"
+                " 'USD', 'US', '[]', '[]', '[]', 'last', 15, 30, 30, 365, 80, 'last_non_direct',"
+                " 'legacy-plain-secret', '{}', '2026-12-01 00:00:00+00:00')"
+            ))  # fmt: skip
+        migrate.upgrade(empty_database, "0008")
+        with Session(engine) as db:
+            assert db.get_one(Project, 1).webhook_secret == "legacy-plain-secret"
+        migrate.downgrade(empty_database, "0007")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT webhook_secret FROM projects")).scalar() == (
+                "legacy-plain-secret"
+            )
     finally:
         engine.dispose()

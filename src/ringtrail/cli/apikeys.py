@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringtrail.cli.context import transaction
+from ringtrail.cli.context import load_settings, transaction
 from ringtrail.domain.roles import Role
 from ringtrail.services.accounts import issue_api_key, revoke_api_key, slugify
 from ringtrail.services.errors import NotFound
@@ -36,12 +36,15 @@ def create(
     ] = None,
 ) -> None:
     """Issue a key; its secret is printed once and never stored."""
-    with transaction() as db:
+    settings = load_settings()
+    with transaction(settings) as db:
         org = _organization(db, organization)
         scope = db.get(Project, project) if project is not None else None
         if project is not None and scope is None:
             raise NotFound(f"no project with id {project}")
-        issued = issue_api_key(db, org, name, role, project=scope)
+        issued = issue_api_key(
+            db, org, name, role, project=scope, max_keys=settings.max_api_keys_per_organization
+        )
     reach = f"project {project}" if project is not None else f"every project of {org.name}"
     typer.echo(f"created API key {issued.key.id} ({role.value}, {reach})", err=True)
     typer.echo("the secret is shown only now; keep it safe:", err=True)

@@ -14,6 +14,7 @@ from ringtrail.runtime import Runtime, bootstrap
 from ringtrail.settings import Settings
 from ringtrail.storage import migrate
 from ringtrail.storage.db import ping, unit_of_work
+from ringtrail.storage.reencrypt import reencrypt_secrets
 
 NOT_MIGRATED = (
     "the database schema is not at this version's newest migration; run `ringtrail migrate`"
@@ -33,15 +34,16 @@ def prepare_schema(runtime: Runtime) -> None:
 
     On the embedded default with `auto_migrate` the migrations are applied here; anywhere
     else (PostgreSQL) a stale schema is refused, so stateless processes never race to migrate.
+    Provider secrets still stored in plaintext (written before they were encrypted) are then
+    encrypted with this process's key.
     """
     ping(runtime.engine)
-    if migrate.is_up_to_date(runtime.engine):
-        return
-    settings = runtime.settings
-    if settings.is_embedded and settings.auto_migrate:
+    if not migrate.is_up_to_date(runtime.engine):
+        settings = runtime.settings
+        if not (settings.is_embedded and settings.auto_migrate):
+            raise CliError(NOT_MIGRATED)
         migrate.upgrade(settings.sqlalchemy_url)
-        return
-    raise CliError(NOT_MIGRATED)
+    reencrypt_secrets(runtime.engine, plaintext_only=True)
 
 
 @contextmanager

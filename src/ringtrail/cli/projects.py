@@ -59,7 +59,8 @@ def create(
                 f"no user with e-mail {owner_email}; create it with `ringtrail user create`"
             )
         org = get_or_create_organization(db, organization)
-        project = create_project(db, org, name, owner=owner, **fields)
+        limit = settings.max_projects_per_organization
+        project = create_project(db, org, name, owner=owner, max_projects=limit, **fields)
     base_url = (settings.public_url or display_url(settings.host, settings.port)).rstrip("/")
     typer.echo(f"created project {project.id} ({project.name}) in {org.name}")
     typer.echo(f"public key: {project.public_key}")

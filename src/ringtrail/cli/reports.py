@@ -18,7 +18,9 @@ def rebuild(
     project: Annotated[int, typer.Option("--project", help="Id of the project to rebuild.")],
 ) -> None:
     """Rebuild every report rollup of a project from its calls, leads and visits."""
-    with open_runtime(load_settings()) as runtime, runtime.sessions() as db:
+    # A maintenance run over a project's whole history: no per-statement time limit.
+    settings = load_settings(database_statement_timeout_seconds=0)
+    with open_runtime(settings) as runtime, runtime.sessions() as db:
         get_project(db, project)
         rebuild_project(db, project)
     typer.echo(f"rebuilt the report rollups of project {project}")

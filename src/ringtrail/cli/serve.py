@@ -13,6 +13,7 @@ from ringtrail import __version__
 from ringtrail.cli.context import load_settings, prepare_schema
 from ringtrail.cli.errors import CliError
 from ringtrail.runtime import Runtime, bootstrap
+from ringtrail.web.access_log import redact_access_log
 from ringtrail.web.app import create_app
 
 
@@ -58,6 +59,7 @@ def run_server(runtime: Runtime, sock: socket.socket) -> None:
         proxy_headers=True,
         server_header=False,
     )
+    redact_access_log()  # after uvicorn has configured logging
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:

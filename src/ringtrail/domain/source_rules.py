@@ -5,6 +5,12 @@ no later rule is looked at. Comparisons ignore case. A rule decides the pool or 
 the visitor sees; with no rule matching, the visitor keeps the site's original number. A rule's
 source / medium / campaign replace the classification's, and the channel is worked out again.
 
+A visit's rules share one time budget (`RuleBudget`, on a clock the caller passes): each regular
+expression gets at most `REGEX_TIMEOUT_SECONDS` and never more than the budget has left; when it
+is spent, no further rule is tried and the visit keeps its built-in classification, with the
+reason in the trace. Patterns are compiled once, and one costly by construction never is
+(`rule_patterns`).
+
 For a returning visitor, `choose_touch` decides whether the new visit's decision replaces the
 stored one: "last" (the default) is last non-direct touch, "first" keeps the first forever.
 """
@@ -13,11 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Literal
 
-import regex
-
+from ringtrail.domain.rule_patterns import PROBLEM_TEXT, PatternProblem, compile_pattern
 from ringtrail.domain.sources import UTM_KEYS, Classification, channel_for, normalise_host
 
 CONDITION_FIELDS = (
@@ -38,6 +42,10 @@ CONDITION_OPS = ("equals", "contains", "starts_with", "regex", "exists")
 
 REGEX_TIMEOUT_SECONDS = 0.05
 """A `regex` condition that runs longer on one visit counts as no match (no ReDoS)."""
+VISIT_BUDGET_SECONDS = 0.1
+"""All of a project's rules together, on one visit."""
+MAX_RULES_PER_PROJECT = 100
+MAX_CONDITIONS_PER_RULE = 10
 
 TouchMode = Literal["first", "last"]
 DEFAULT_TOUCH_MODE: TouchMode = "last"
@@ -83,12 +91,48 @@ class Decision:
     trace: tuple[str, ...]
 
 
-def apply_rules(classification: Classification, rules: Sequence[Rule]) -> Decision:
-    """The decision of the first rule (by priority, then id) whose conditions all hold."""
+class RuleBudget:
+    """The time one visit's rules may take together, in seconds of `clock`."""
+
+    def __init__(
+        self, seconds: float, clock: Callable[[], float], reason: str | None = None
+    ) -> None:
+        self.seconds = max(seconds, 0.0)
+        self._clock = clock
+        self._deadline = clock() + self.seconds
+        self.reason = reason or (
+            f"rules stopped: they used their time budget of {round(self.seconds * 1000)} ms "
+            "for one visit; the visit keeps its built-in classification and the site's own number"
+        )
+        """The trace's line when the budget runs out."""
+
+    def left(self) -> float:
+        """Seconds left; zero or less when spent."""
+        return self._deadline - self._clock()
+
+
+class _BudgetSpent(Exception):
+    """The visit's rules used their time budget: no further rule is tried."""
+
+
+def apply_rules(
+    classification: Classification, rules: Sequence[Rule], budget: RuleBudget | None = None
+) -> Decision:
+    """The decision of the first rule (by priority, then id) whose conditions all hold.
+
+    With a `budget`, rules stop when it is spent: no rule decides, and the trace says why.
+    """
     trace = list(classification.trace)
-    for rule in sorted(rules, key=lambda r: (r.priority, r.id)):
-        if all(_holds(condition, classification, trace) for condition in rule.conditions):
-            return _decide(classification, rule, trace)
+    try:
+        for rule in sorted(rules, key=lambda r: (r.priority, r.id)):
+            if budget is not None and budget.left() <= 0:
+                raise _BudgetSpent
+            if all(_holds(c, classification, trace, budget) for c in rule.conditions):
+                return _decide(classification, rule, trace)
+    except _BudgetSpent:
+        assert budget is not None
+        trace.append(budget.reason)
+        return Decision(classification, None, None, None, tuple(trace))
     trace.append("no rule matched: the site's own number stays")
     return Decision(classification, None, None, None, tuple(trace))
 
@@ -143,7 +187,12 @@ def _decide(classification: Classification, rule: Rule, trace: list[str]) -> Dec
     return Decision(labelled, rule.id, rule.pool_id, rule.static_number_id, tuple(trace))
 
 
-def _holds(condition: Condition, classification: Classification, trace: list[str]) -> bool:
+def _holds(
+    condition: Condition,
+    classification: Classification,
+    trace: list[str],
+    budget: RuleBudget | None = None,
+) -> bool:
     expected = (condition.value or "").strip()
     if condition.field == "click_id":
         return _click_id_holds(condition.op, expected.lower(), classification)
@@ -157,7 +206,7 @@ def _holds(condition: Condition, classification: Classification, trace: list[str
     if actual is None:
         return False
     if condition.op == "regex":
-        return _regex_holds(condition, expected, actual, trace)
+        return _regex_holds(condition, expected, actual, trace, budget)
     if condition.field == "referrer_host" and condition.op in ("equals", "starts_with"):
         expected = normalise_host(expected)  # "www.google.com" names the stored "google.com"
     compare = _COMPARISONS.get(condition.op)
@@ -176,24 +225,35 @@ def _click_id_holds(op: str, kind: str, classification: Classification) -> bool:
     return False
 
 
-def _regex_holds(condition: Condition, expected: str, actual: str, trace: list[str]) -> bool:
-    pattern = _compiled(expected)
+def _regex_holds(
+    condition: Condition,
+    expected: str,
+    actual: str,
+    trace: list[str],
+    budget: RuleBudget | None,
+) -> bool:
+    pattern = compile_pattern(expected)
+    if isinstance(pattern, PatternProblem):
+        why = PROBLEM_TEXT[pattern]
+        trace.append(f"condition '{condition.describe()}': refused ({why}), no match")
+        return False
     if pattern is None:
         trace.append(f"condition '{condition.describe()}': bad regular expression, no match")
         return False
+    timeout = REGEX_TIMEOUT_SECONDS
+    if budget is not None:
+        left = budget.left()
+        if left <= 0:
+            raise _BudgetSpent
+        timeout = min(timeout, left)
     try:
-        return pattern.search(actual, timeout=REGEX_TIMEOUT_SECONDS) is not None
+        # concurrent: the GIL is let go while matching, so other requests' threads run on
+        return pattern.search(actual, timeout=timeout, concurrent=True) is not None
     except TimeoutError:
+        if budget is not None and budget.left() <= 0:
+            raise _BudgetSpent from None
         trace.append(f"condition '{condition.describe()}': regular expression too slow, no match")
         return False
-
-
-@lru_cache(maxsize=512)
-def _compiled(pattern: str) -> regex.Pattern[str] | None:
-    try:
-        return regex.compile(pattern, regex.IGNORECASE)
-    except (regex.error, RecursionError, OverflowError, ValueError):
-        return None
 
 
 _COMPARISONS: dict[str, Callable[[str, str], bool]] = {

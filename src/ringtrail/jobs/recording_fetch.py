@@ -7,6 +7,9 @@ The queue is the `recordings` table. A claim is one conditional UPDATE that move
 dies mid-download leaves the row `fetching`; once the claim runs out another worker takes it.
 Every outcome is written only if the row is still this worker's claim (same status and
 attempt count), so a worker that was too slow can never overwrite a later worker's result.
+A download goes only to the provider's hosts and those the owner listed, and only to public
+addresses (or the operator's `RINGTRAIL_RECORDING_FETCH_ALLOWED_NETWORKS`), through a client
+from `fetch_client`; a refusal fails the recording at once, its `error` saying why.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, cast
 import httpx
 from sqlalchemy import Engine, Table, and_, or_, select, update
 
-from ringtrail.recordings.fetch import FetchFailed, download
+from ringtrail.recordings.fetch import FetchFailed, download, make_http_client
 from ringtrail.recordings.library import account_for_call
 from ringtrail.recordings.policy import (
     MAX_ATTEMPTS,
@@ -78,6 +81,11 @@ class FetchReport:
     def claimed(self) -> int:
         """How many recordings the pass took."""
         return self.stored + self.retried + self.failed + self.lost
+
+
+def fetch_client(runtime: Runtime) -> httpx.Client:
+    """The HTTP client for recording fetches, with the networks the operator allows."""
+    return make_http_client(runtime.settings.recording_fetch_allowed_networks)
 
 
 def _due(now: datetime) -> Any:
@@ -161,8 +169,10 @@ def fetch_claimed(
     try:
         with runtime.sessions() as db:
             provider, account = account_for_call(db, claim.call_id)
-        request = resolver_for(provider).resolve(claim.provider_url, account, http)
-        audio = download(http, request)
+        resolver = resolver_for(provider)
+        hosts = resolver.hosts.with_listed(account.recording_hosts if account else ())
+        request = resolver.resolve(claim.provider_url, account, http)
+        audio = download(http, request, hosts=hosts)
     except FetchFailed as exc:
         return _record_failure(engine, claim, str(exc), exc.kind, now)
     except Exception as exc:  # a bug or an odd provider must not stop the worker

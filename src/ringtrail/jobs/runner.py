@@ -14,11 +14,10 @@ from datetime import datetime
 
 import httpx
 
-from ringtrail.jobs.recording_fetch import FetchReport, fetch_due_recordings
+from ringtrail.jobs.recording_fetch import FetchReport, fetch_client, fetch_due_recordings
 from ringtrail.jobs.report_rollups import RollupReport, refresh_report_rollups
 from ringtrail.jobs.retention import delete_expired_recordings
 from ringtrail.recordings.factory import make_store
-from ringtrail.recordings.fetch import make_http_client
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
 from ringtrail.storage.models.base import utcnow
@@ -53,7 +52,7 @@ def run_due_jobs(
 ) -> JobReport:
     """One pass of every job as of `now`: retention, recording fetches, report rollups."""
     store = store or make_store(runtime.settings)
-    client = http or make_http_client()
+    client = http or fetch_client(runtime)
     try:
         deleted = delete_expired_recordings(runtime.engine, store, now, retention_limit)
         fetch = fetch_due_recordings(runtime, store, client, now, fetch_limit)
@@ -118,7 +117,7 @@ class JobWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Run passes until `stop` is set."""
-        with make_http_client() as http:
+        with fetch_client(self.runtime) as http:
             while not stop.is_set():
                 report = self.run_pass(http)
                 if report is None or not report.busy:

@@ -28,6 +28,10 @@ from ringtrail.storage.models import Call, Project, Recording, TelephonyAccount
 
 log = logging.getLogger(__name__)
 
+ACCOUNT_OF_PROVIDER = {"webhook": "sip"}
+"""Calls of the generic signed webhook (provider `webhook`) are set up on the project's `sip`
+account, the account whose webhook URL it is (`services.telephony_accounts.webhook_paths`)."""
+
 
 @dataclass(frozen=True)
 class LinkedRecording:
@@ -148,7 +152,7 @@ def account_for_call(db: Session, call_id: int) -> tuple[str, ProviderAccount | 
     account = db.scalars(
         select(TelephonyAccount).where(
             TelephonyAccount.project_id == call.project_id,
-            TelephonyAccount.provider == call.provider,
+            TelephonyAccount.provider == ACCOUNT_OF_PROVIDER.get(call.provider, call.provider),
             TelephonyAccount.is_active.is_(True),
         )
     ).first()

@@ -2,9 +2,11 @@
 
 A call's `provider` picks the resolver (`RESOLVERS`); providers not listed get a plain GET of
 the URL. A resolver adds what the provider needs: credentials (Twilio's basic auth), a file
-format, or an API call that exchanges a reference for a short-lived URL (Zadarma). Adding a
-provider touches this registry only: write a class with `resolve` and register it below (or
-call `register_resolver` from the provider's package).
+format, or an API call that exchanges a reference for a short-lived URL (Zadarma). It also
+names the provider's documented recording hosts (`hosts`): the download goes nowhere else,
+but to the hosts the project's owner adds on the account. Adding a provider touches this
+registry only: write a class with `hosts` and `resolve` and register it below (or call
+`register_resolver` from the provider's package).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ringtrail.recordings.fetch import DownloadRequest, FetchFailed, describe_url
+from ringtrail.recordings.hosts import RecordingHosts, listed_hosts
 from ringtrail.recordings.policy import FailureKind
+from ringtrail.telephony import binotel, twilio
 from ringtrail.telephony.zadarma_api import ZadarmaRecordingResolver
 
 
@@ -29,9 +33,17 @@ class ProviderAccount:
     secret: str | None
     config: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def recording_hosts(self) -> tuple[str, ...]:
+        """The hosts the owner allows recordings from, besides the provider's own."""
+        return listed_hosts(self.config)
+
 
 class RecordingResolver(Protocol):
     """Makes the download request for a recording URL of one provider."""
+
+    hosts: RecordingHosts
+    """The provider's documented recording hosts (none for a provider that has no fixed ones)."""
 
     def resolve(
         self, url: str, account: ProviderAccount | None, http: httpx.Client
@@ -45,7 +57,10 @@ class RecordingResolver(Protocol):
 
 
 class PlainResolver:
-    """A plain GET of the URL, no credentials."""
+    """A plain GET of the URL, no credentials, from `hosts` (and those the owner lists)."""
+
+    def __init__(self, hosts: RecordingHosts | None = None) -> None:
+        self.hosts = hosts or RecordingHosts()
 
     def resolve(
         self, url: str, account: ProviderAccount | None, http: httpx.Client
@@ -60,17 +75,17 @@ class TwilioResolver:
     MP3 (about a tenth of the size), `.wav` asks for WAV explicitly. The account's
     `config["recording_format"]` picks (`mp3` by default). With "HTTP basic authentication
     for media access" on, the media URL needs the AccountSid and auth token: they are sent to
-    Twilio's own hosts only, never to another host named in a URL.
+    Twilio's own API hosts only, never to another host named in a URL.
     """
 
     FORMATS = ("mp3", "wav")
+    hosts = RecordingHosts(twilio.RECORDING_HOSTS, twilio.RECORDING_REDIRECT_HOSTS)
 
     def resolve(
         self, url: str, account: ProviderAccount | None, http: httpx.Client
     ) -> DownloadRequest:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if not (host == "twilio.com" or host.endswith(".twilio.com")):
+        if not self.hosts.allows(parts.hostname or "", redirected=False):
             raise FetchFailed(
                 f"not a Twilio recording URL: {describe_url(url)}", FailureKind.PERMANENT
             )
@@ -89,6 +104,7 @@ class TwilioResolver:
 RESOLVERS: dict[str, RecordingResolver] = {
     "twilio": TwilioResolver(),
     "zadarma": ZadarmaRecordingResolver(),
+    "binotel": PlainResolver(RecordingHosts(binotel.RECORDING_HOSTS)),
 }
 _PLAIN = PlainResolver()
 

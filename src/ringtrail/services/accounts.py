@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound
+from ringtrail.services.quotas import ensure_api_key_quota
+from ringtrail.services.user_sessions import revoke_user_sessions
 from ringtrail.storage.models import ApiKey, Membership, Organization, Project, User
 
 _hasher = PasswordHasher()
@@ -37,6 +40,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def _unmatchable_hash() -> str:
+    """A hash no password matches, verified against when there is no account to check."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def slugify(text: str) -> str:
     """A URL-safe lower-case slug (latin letters, digits and dashes)."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -56,8 +65,7 @@ def create_user(
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InvalidInput("email", "not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with e-mail {email} exists")
     user = User(
@@ -72,11 +80,20 @@ def create_user(
     return user
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
 def authenticate(db: Session, email: str, password: str, now: datetime) -> User | None:
-    """The active user with these credentials, or None. Rehashes outdated argon2 params."""
+    """The active user with these credentials, or None. Rehashes outdated argon2 params.
+
+    Every attempt, with an empty password or for an unknown e-mail too, costs one argon2
+    verification, so neither the time taken nor a cheap flood tells anything apart.
+    """
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
-        hash_password(password)  # spend the same time whether or not the user exists
+        verify_password(_unmatchable_hash(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None
@@ -84,6 +101,18 @@ def authenticate(db: Session, email: str, password: str, now: datetime) -> User 
         user.password_hash = hash_password(password)
     user.last_login_at = now
     return user
+
+
+def change_password(
+    db: Session, user: User, new_password: str, *, keep_session: str | None = None
+) -> int:
+    """Set a new password and end the user's other sessions (all but `keep_session`).
+
+    Returns how many sessions ended.
+    """
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    return revoke_user_sessions(db, user.id, keep=keep_session)
 
 
 def get_or_create_organization(db: Session, name: str) -> Organization:
@@ -156,10 +185,15 @@ def issue_api_key(
     *,
     project: Project | None = None,
     created_by: User | None = None,
+    max_keys: int | None = None,
 ) -> IssuedApiKey:
-    """A new API key for the organisation, or for one project of it when `project` is given."""
+    """A new API key for the organisation, or for one project of it when `project` is given.
+
+    QuotaExceeded when the organisation holds `max_keys` live keys already (None: no limit).
+    """
     if project is not None and project.organization_id != organization.id:
         raise InvalidInput("project_id", "belongs to another organisation")
+    ensure_api_key_quota(db, organization.id, max_keys)
     prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(

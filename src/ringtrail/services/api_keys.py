@@ -21,15 +21,22 @@ def list_project_keys(db: Session, project: Project) -> list[ApiKey]:
 
 
 def issue_project_key(
-    db: Session, project: Project, actor_role: Role, name: str, role: Role
+    db: Session,
+    project: Project,
+    actor_role: Role,
+    name: str,
+    role: Role,
+    *,
+    max_keys: int | None = None,
 ) -> IssuedApiKey:
-    """A new key for the project alone, no stronger than the caller's role."""
+    """A new key for the project alone, no stronger than the caller's role; QuotaExceeded
+    when its organisation holds `max_keys` live keys already (None: no limit)."""
     if not name.strip():
         raise InvalidInput("name", "required")
     ensure_may_grant(actor_role, role)
     organization = db.get(Organization, project.organization_id)
     assert organization is not None  # the project's foreign key guarantees it
-    return issue_api_key(db, organization, name.strip(), role, project=project)
+    return issue_api_key(db, organization, name.strip(), role, project=project, max_keys=max_keys)
 
 
 def revoke_project_key(

@@ -15,6 +15,10 @@ class Conflict(ServiceError):
     """The change clashes with existing data (a duplicate number, a taken e-mail)."""
 
 
+class QuotaExceeded(Conflict):
+    """The organisation holds as many projects or keys as its quota allows."""
+
+
 class PermissionDenied(ServiceError):
     """The caller's role does not allow this."""
 

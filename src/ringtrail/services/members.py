@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ringtrail.domain.roles import Role, outranks_or_equals
-from ringtrail.services.accounts import create_user
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ringtrail.services.tracking import flush_or_conflict
+from ringtrail.services.user_sessions import revoke_user_sessions
 from ringtrail.storage.models import Membership, Project, User
 
 
@@ -59,6 +59,12 @@ def list_members(db: Session, project: Project) -> list[Member]:
     return [_member(user, membership) for user, membership in rows]
 
 
+NOT_IN_ORGANISATION = (
+    "nobody in this organisation has this e-mail address; people new to it are added by the"
+    " administrator of this Ringtrail"
+)
+
+
 def add_member(
     db: Session,
     project: Project,
@@ -66,25 +72,40 @@ def add_member(
     *,
     email: str,
     role: Role,
-    name: str = "",
-    password: str | None = None,
+    anywhere: bool = False,
 ) -> Member:
-    """Give a user `role` in the project, creating the user when the e-mail is new.
+    """Give someone of the project's organisation `role` in the project, found by e-mail.
 
-    A new user needs `password`; an existing user's name and password are never changed here.
+    Only people who hold a role in one of the organisation's projects are found: any other
+    e-mail, with an account elsewhere or none, gets the same InvalidInput, so the answer says
+    nothing about other organisations' people. Accounts are made, and people from outside
+    brought in, by an operator (`anywhere`: a superuser; `ringtrail user create`).
     """
     ensure_may_grant(actor_role, role)
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    user = _person_known_to(db, project, email.strip().lower(), anywhere=anywhere)
     if user is None:
-        if not password:
-            raise InvalidInput("password", "required to create a user with a new e-mail")
-        user = create_user(db, email, password, name=name)
-    elif _membership(db, project, user.id) is not None:
+        raise InvalidInput("email", NOT_IN_ORGANISATION)
+    if _membership(db, project, user.id) is not None:
         raise Conflict(f"{user.email} is already a member of this project")
     membership = Membership(user_id=user.id, project_id=project.id, role=role.value)
     db.add(membership)
     flush_or_conflict(db, f"{user.email} is already a member of this project")
     return _member(user, membership)
+
+
+def _person_known_to(db: Session, project: Project, email: str, *, anywhere: bool) -> User | None:
+    query = select(User).where(User.email == email)
+    if not anywhere:
+        in_organisation = (
+            select(Membership.id)
+            .join(Project, Project.id == Membership.project_id)
+            .where(
+                Membership.user_id == User.id,
+                Project.organization_id == project.organization_id,
+            )
+        )
+        query = query.where(in_organisation.exists())
+    return db.scalar(query)
 
 
 def change_member_role(
@@ -108,7 +129,7 @@ def change_member_role(
 
 
 def remove_member(db: Session, project: Project, actor_role: Role, user_id: int) -> None:
-    """Take a user out of the project (the user account stays); the last owner stays."""
+    """Take a user out of the project (the account stays, signed out); the last owner stays."""
     _user, membership = _existing(db, project, user_id)
     ensure_may_grant(actor_role, Role(membership.role))
     if membership.role == Role.OWNER.value:
@@ -120,6 +141,7 @@ def remove_member(db: Session, project: Project, actor_role: Role, user_id: int)
     )
     _ensure_one_row(removed)
     db.expunge(membership)
+    revoke_user_sessions(db, user_id)
 
 
 def _membership(db: Session, project: Project, user_id: int) -> Membership | None:

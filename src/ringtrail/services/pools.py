@@ -85,7 +85,7 @@ def create_pool(
         parsed.append(default)
     for index, e164 in enumerate(parsed):
         field = f"numbers.{index}" if index < len(numbers) else "default_number"
-        ensure_untracked(db, e164, field)
+        ensure_untracked(db, e164, field, project=project)
     pool = Pool(project_id=project.id, **values)
     db.add(pool)
     db.flush()

@@ -14,6 +14,7 @@ from ringtrail.domain.phones import InvalidPhoneNumber, is_valid_country, to_e16
 from ringtrail.domain.roles import Role
 from ringtrail.services.accounts import set_membership, slugify
 from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.services.quotas import ensure_project_quota
 from ringtrail.services.reports.rollups import forget_rollups
 from ringtrail.storage.models import Organization, Project, User
 
@@ -83,13 +84,18 @@ def create_project(
     name: str,
     *,
     owner: User | None = None,
+    max_projects: int | None = None,
     **fields: Any,
 ) -> Project:
-    """A new project in `organization`; `owner`, when given, becomes its owner."""
+    """A new project in `organization`; `owner`, when given, becomes its owner.
+
+    QuotaExceeded when the organisation holds `max_projects` already (None: no limit).
+    """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "unknown project setting")
     values = validate_project_fields({"name": name, **fields})
+    ensure_project_quota(db, organization.id, max_projects)
     project = Project(
         organization_id=organization.id,
         slug=_unique_slug(db, organization.id, name),

@@ -1,4 +1,9 @@
-"""Source rules: validating and storing a project's "visit matches → label and number" rules."""
+"""Source rules: validating and storing a project's "visit matches → label and number" rules.
+
+Limits keep one project's rules cheap to run on every visit: at most MAX_RULES_PER_PROJECT
+rules, MAX_CONDITIONS_PER_RULE conditions each, and regular expressions short and not costly
+by construction (`domain.rule_patterns`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.domain.rule_patterns import PROBLEM_TEXT, PatternProblem, pattern_problem
+from ringtrail.domain.source_rules import MAX_CONDITIONS_PER_RULE, MAX_RULES_PER_PROJECT
+from ringtrail.services.errors import Conflict, InvalidInput, NotFound
 from ringtrail.services.tracking import get_pool, reject_unknown
 from ringtrail.storage.models import Project, SourceRule, TrackingNumber
 
@@ -51,12 +58,32 @@ RULE_FIELDS = frozenset(
 _LABELS = ("source", "medium", "campaign")
 
 
+class TooManyRules(Conflict):
+    """The project already has MAX_RULES_PER_PROJECT rules."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"this project has reached its limit of {MAX_RULES_PER_PROJECT} source rules: "
+            "delete one before adding another"
+        )
+
+
+class PatternRefused(InvalidInput):
+    """A regular expression too long or too costly by construction to run on every visit."""
+
+    def __init__(self, field: str, problem: PatternProblem) -> None:
+        super().__init__(field, PROBLEM_TEXT[problem])
+        self.problem = problem
+
+
 def validate_conditions(conditions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The conditions in stored form, or InvalidInput naming `conditions.<i>.<key>`.
 
     `exists` takes no value; `click_id` takes `equals` with a click-id kind (gclid, fbclid...)
-    or `exists` for any; a `regex` must compile.
+    or `exists` for any; a `regex` must compile and pass `pattern_problem` (PatternRefused).
     """
+    if len(conditions) > MAX_CONDITIONS_PER_RULE:
+        raise InvalidInput("conditions", f"at most {MAX_CONDITIONS_PER_RULE} conditions per rule")
     out: list[dict[str, Any]] = []
     for index, condition in enumerate(conditions):
         where = f"conditions.{index}"
@@ -84,6 +111,9 @@ def validate_conditions(conditions: Sequence[Mapping[str, Any]]) -> list[dict[st
             if value not in CLICK_ID_KINDS:
                 raise InvalidInput(f"{where}.value", _one_of(CLICK_ID_KINDS))
         if op == "regex":
+            problem = pattern_problem(value)
+            if problem is not None:
+                raise PatternRefused(f"{where}.value", problem)
             try:
                 re.compile(value)
             except re.error as exc:
@@ -102,6 +132,12 @@ def list_rules(db: Session, project: Project) -> list[SourceRule]:
     return list(db.scalars(query.order_by(SourceRule.priority, SourceRule.id)))
 
 
+def count_rules(db: Session, project: Project) -> int:
+    """How many rules the project has, switched off ones included."""
+    query = select(func.count()).select_from(SourceRule).where(SourceRule.project_id == project.id)
+    return int(db.scalar(query) or 0)
+
+
 def get_rule(db: Session, project: Project, rule_id: int) -> SourceRule:
     """The project's rule, or NotFound (also for another project's rule)."""
     rule = db.get(SourceRule, rule_id)
@@ -111,10 +147,15 @@ def get_rule(db: Session, project: Project, rule_id: int) -> SourceRule:
 
 
 def add_rule(db: Session, project: Project, values: Mapping[str, Any]) -> SourceRule:
-    """A new rule; it must label the visit or name a pool or static number to show."""
+    """A new rule; it must label the visit or name a pool or static number to show.
+
+    TooManyRules when the project already has MAX_RULES_PER_PROJECT (switched off ones count).
+    """
     reject_unknown(values, RULE_FIELDS)
     if not values.get("name"):
         raise InvalidInput("name", "required")
+    if count_rules(db, project) >= MAX_RULES_PER_PROJECT:
+        raise TooManyRules()
     rule = SourceRule(project_id=project.id, conditions=[])
     _apply_rule(db, project, rule, values)
     db.add(rule)

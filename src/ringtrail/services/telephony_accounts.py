@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringtrail.services.errors import Conflict, NotFound
+from ringtrail.recordings.hosts import CONFIG_KEY as RECORDING_HOSTS
+from ringtrail.recordings.hosts import checked_account_config
+from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.tracking import flush_or_conflict, reject_unknown
 from ringtrail.storage.models import Project, TelephonyAccount
 
@@ -16,18 +18,23 @@ PROVIDERS = ("twilio", "zadarma", "binotel", "sip")
 ACCOUNT_FIELDS = frozenset(["account_ref", "secret", "config", "is_active"])
 
 
-def account_by_ref(db: Session, provider: str, account_ref: str) -> TelephonyAccount | None:
-    """The active account of `provider` whose provider-side id is `account_ref`."""
-    return db.scalars(
-        select(TelephonyAccount)
-        .where(
-            TelephonyAccount.provider == provider,
-            TelephonyAccount.account_ref == account_ref,
-            TelephonyAccount.is_active.is_(True),
+def accounts_by_ref(db: Session, provider: str, account_ref: str) -> list[TelephonyAccount]:
+    """The active accounts of `provider` whose provider-side id is `account_ref`, oldest first.
+
+    Usually one; several projects may name the same id (it is no secret), and the webhook then
+    takes the one whose stored secret signs the request.
+    """
+    return list(
+        db.scalars(
+            select(TelephonyAccount)
+            .where(
+                TelephonyAccount.provider == provider,
+                TelephonyAccount.account_ref == account_ref,
+                TelephonyAccount.is_active.is_(True),
+            )
+            .order_by(TelephonyAccount.id)
         )
-        .order_by(TelephonyAccount.id)
-        .limit(1)
-    ).first()
+    )
 
 
 def account_of_project(db: Session, project: Project, provider: str) -> TelephonyAccount | None:
@@ -84,22 +91,6 @@ def _account(db: Session, project: Project, provider: str) -> TelephonyAccount |
     ).first()
 
 
-def _ensure_ref_free(db: Session, project: Project, provider: str, account_ref: str) -> None:
-    """Conflict when another project has an account of `provider` with this `account_ref`.
-
-    A webhook finds its project by that id, so two projects sharing it would share calls.
-    """
-    taken = db.scalar(
-        select(TelephonyAccount.id).where(
-            TelephonyAccount.provider == provider,
-            TelephonyAccount.account_ref == account_ref,
-            TelephonyAccount.project_id != project.id,
-        )
-    )
-    if taken is not None:
-        raise Conflict(f"account_ref: {provider} account {account_ref} belongs to another project")
-
-
 def set_account(
     db: Session, project: Project, provider: str, values: Mapping[str, Any]
 ) -> tuple[TelephonyAccount, bool]:
@@ -110,6 +101,11 @@ def set_account(
     """
     _ensure_provider(provider)
     reject_unknown(values, ACCOUNT_FIELDS)
+    if values.get("config") is not None:
+        try:
+            values = {**values, "config": checked_account_config(values["config"])}
+        except ValueError as exc:
+            raise InvalidInput(f"config.{RECORDING_HOSTS}", str(exc)) from None
     account = _account(db, project, provider)
     created = account is None
     if account is None:
@@ -117,9 +113,6 @@ def set_account(
             project_id=project.id, provider=provider, config={}, is_active=True
         )
         db.add(account)
-    account_ref = values.get("account_ref", account.account_ref)
-    if account_ref is not None and account_ref != account.account_ref:
-        _ensure_ref_free(db, project, provider, account_ref)
     for name in ACCOUNT_FIELDS & set(values):
         setattr(account, name, values[name])
     flush_or_conflict(db, f"{provider}: the project's account changed meanwhile; try again")

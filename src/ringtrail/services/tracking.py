@@ -57,13 +57,23 @@ def flush_or_conflict(db: Session, message: str) -> None:
         raise Conflict(message) from exc
 
 
-def ensure_untracked(db: Session, e164: str, field: str, number_id: int | None = None) -> None:
-    """Conflict when `e164` is tracked already (by a number other than `number_id`)."""
-    query = select(TrackingNumber.id).where(TrackingNumber.e164 == e164)
+def ensure_untracked(
+    db: Session, e164: str, field: str, number_id: int | None = None, *, project: Project
+) -> None:
+    """Conflict when `e164` is tracked already (by a number other than `number_id`).
+
+    Numbers are unique in the whole installation, but a clash with another project's number
+    says no more than that: not whose it is, nor anything about it.
+    """
+    query = select(TrackingNumber.project_id).where(TrackingNumber.e164 == e164)
     if number_id is not None:
         query = query.where(TrackingNumber.id != number_id)
-    if db.scalar(query) is not None:
-        raise Conflict(f"{field}: {e164} is already tracked")
+    holder = db.scalar(query.limit(1))
+    if holder is None:
+        return
+    if holder == project.id:
+        raise Conflict(f"{field}: {e164} is already tracked in this project")
+    raise Conflict(f"{field}: this number is already in use in this installation")
 
 
 def list_numbers(
@@ -124,7 +134,7 @@ def _apply_number(
     values["kind"] = kind
     if "number" in values:
         values["e164"] = parse_phone(values.pop("number") or "", project, "number")
-        ensure_untracked(db, values["e164"], "number", number.id)
+        ensure_untracked(db, values["e164"], "number", number.id, project=project)
     if "forward_to" in values:
         raw = values["forward_to"]
         values["forward_to"] = parse_phone(raw, project, "forward_to") if raw else None

@@ -33,11 +33,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ringtrail.domain.analytics_ids import AnalyticsIds, extract_analytics_ids
 from ringtrail.domain.bots import describe_device, is_bot
 from ringtrail.domain.cookie_domain import registrable_domain
-from ringtrail.domain.source_rules import Decision, apply_rules, choose_touch
+from ringtrail.domain.source_rules import Decision, choose_touch
 from ringtrail.domain.sources import Classification, VisitFacts, classify_visit
 from ringtrail.leases.base import LeaseBackend, ReloadDue
 from ringtrail.leases.history import write_transaction
 from ringtrail.services.rate_limits import RateLimiter
+from ringtrail.services.rule_time import RuleTimeShares
 from ringtrail.services.tracking_config import (
     TrackingConfig,
     TrackingConfigCache,
@@ -220,6 +221,7 @@ class TrackingService:
         *,
         address_salt: str,
         config_cache: TrackingConfigCache | None = None,
+        rule_time: RuleTimeShares | None = None,
     ) -> None:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
@@ -230,6 +232,7 @@ class TrackingService:
         self.signer = signer
         self.limiter = limiter
         self.configs = config_cache or TrackingConfigCache()
+        self.rule_time = rule_time or RuleTimeShares()
         self._address_key = hashlib.sha256(f"ringtrail.address.{address_salt}".encode()).digest()
         self._last_sweep = 0.0
         self._sweep_lock = threading.Lock()
@@ -339,7 +342,8 @@ class TrackingService:
         hosts = frozenset(context.project.allowed_domains)
         classification = classify_visit(VisitFacts(request.url, request.referrer, hosts))
         context.classification = classification
-        context.decision = apply_rules(classification, context.project.rules)
+        project = context.project
+        context.decision = self.rule_time.apply(project.project_id, classification, project.rules)
         context.analytics = extract_analytics_ids(
             dict(request.cookies),
             click_ids=dict(classification.click_ids),

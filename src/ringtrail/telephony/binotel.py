@@ -77,6 +77,8 @@ DISPOSITIONS: Mapping[str, CallOutcome] = {
 """`disposition` (spaces, dashes and underscores dropped) → outcome; voicemail is unanswered."""
 
 RECORDING_LINK_FIELDS = ("linkToCallRecordInMyBusiness", "recordingLink", "recordingUrl")
+RECORDING_HOSTS = ("my.binotel.ua", "*.binotel.ua")
+"""Where Binotel's recording links point (My Business, `https://my.binotel.ua/?module=cdrs...`)."""
 MAX_DEPTH = 6
 MAX_ID_LENGTH = 120
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")

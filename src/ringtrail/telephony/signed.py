@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from ringtrail.domain.calls import CallEvent, CallEventKind, CallOutcome
+from ringtrail.domain.input_checks import NotJson, TooDeep, UnusableInput, load_json
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 
 PROVIDER = "webhook"
@@ -106,11 +106,19 @@ def _reason(exc: ValidationError) -> str:
 
 
 def parse(body: bytes, project_id: int) -> list[CallEvent]:
-    """The events of a request body (one event object, or {"events": [...]})."""
+    """The events of a request body (one event object, or {"events": [...]}).
+
+    Text that cannot be stored (NUL, lone surrogates) or JSON nested deeper than the limit is
+    refused here, with its path in the body (`events.0.meta.crm`).
+    """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(body)
+    except TooDeep as exc:
+        raise InvalidPayload(f"body is {exc.problem}") from None
+    except NotJson:
         raise InvalidPayload("body is not valid JSON") from None
+    except UnusableInput as exc:
+        raise InvalidPayload(str(exc)) from None
     try:
         if isinstance(data, dict) and "events" in data:
             items = WebhookBatch.model_validate(data).events

@@ -29,6 +29,18 @@ from ringtrail.domain.calls import CallEvent, CallEventKind, CallOutcome
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 
 PROVIDER = "twilio"
+RECORDING_HOSTS = ("api.twilio.com", "api.*.twilio.com")
+"""Where a RecordingUrl may point: the REST API and its regional hosts (api.dublin.ie1...)."""
+RECORDING_REDIRECT_HOSTS = (
+    "*.twilio.com",
+    "*.twiliocdn.com",
+    "s3.amazonaws.com",
+    "*.s3.amazonaws.com",
+    "s3.*.amazonaws.com",
+    "*.s3.*.amazonaws.com",
+    "s3-external-1.amazonaws.com",
+)
+"""Where Twilio's media answer may redirect the download: its CDN and its S3 storage."""
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 DEFAULT_ALGORITHM = "HMAC_SHA1"

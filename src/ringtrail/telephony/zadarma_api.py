@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ringtrail.recordings.fetch import DownloadRequest, FetchFailed
+from ringtrail.recordings.hosts import RecordingHosts
 from ringtrail.recordings.policy import FailureKind
 from ringtrail.telephony.zadarma import parse_recording_ref
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # the resolvers registry imports this module
     from ringtrail.recordings.resolvers import ProviderAccount
 
 API_URL = "https://api.zadarma.com"
+RECORDING_HOSTS = ("api.zadarma.com", "*.zadarma.com")
+"""Where the links Zadarma's API gives for recordings point (`/v1/pbx/record/download/...`)."""
 RECORD_REQUEST_PATH = "/v1/pbx/record/request/"
 MIN_LINK_LIFETIME = 180
 MAX_LINK_LIFETIME = 5_184_000
@@ -157,8 +160,11 @@ class ZadarmaRecordingResolver:
 
     Uses the account's `account_ref` (API key) and `secret`. The API host is fixed per
     process (`base_url`), never taken from a project's settings, so no tenant can point the
-    worker at another host. A plain http(s) URL is downloaded as it is.
+    worker at another host. A plain http(s) URL is downloaded as it is, from Zadarma's hosts
+    (`RECORDING_HOSTS`) only, like the links the API gives.
     """
+
+    hosts = RecordingHosts(RECORDING_HOSTS)
 
     def __init__(self, base_url: str = API_URL) -> None:
         self.base_url = base_url

@@ -15,6 +15,8 @@ from ringtrail.runtime import Runtime, bootstrap
 from ringtrail.settings import Settings, get_settings
 from ringtrail.web import health, recordings
 from ringtrail.web.api.router import api_router
+from ringtrail.web.api_docs import install_api_docs
+from ringtrail.web.body_limit import BodySizeLimit
 from ringtrail.web.dashboard.setup import install_dashboard
 from ringtrail.web.errors import install_error_handlers
 from ringtrail.web.hooks.router import hooks_router
@@ -60,6 +62,8 @@ def create_app(
         description="Call tracking and marketing analytics. Authenticate with "
         "`Authorization: Bearer <api key>`.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, without a CDN
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -70,5 +74,8 @@ def create_app(
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(hooks_router)
     app.include_router(recordings.router)
+    install_api_docs(app)
     install_dashboard(app, runtime)
+    # Added last, so it is the outermost: bodies are limited before sessions or routes run.
+    app.add_middleware(BodySizeLimit)
     return app

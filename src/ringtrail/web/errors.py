@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from ringtrail.services.errors import (
     Conflict,
@@ -19,6 +20,10 @@ from ringtrail.services.errors import (
     ServiceError,
 )
 from ringtrail.storage.db import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+DATABASE_UNAVAILABLE = "database unavailable; retry later"
+"""The whole 503 answer: the database's address and its error go to the log only."""
 
 
 def _detail(status: int, message: str) -> JSONResponse:
@@ -43,10 +48,36 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     reason = getattr(exc, "orig", None) or exc
     first_line = (str(reason).strip().splitlines() or [type(exc).__name__])[0]
+    log.warning("%s %s: database unavailable: %s", request.method, request.url.path, first_line)
     return JSONResponse(
-        {"detail": f"database unavailable: {first_line}"},
+        {"detail": DATABASE_UNAVAILABLE},
         status_code=503,
         headers={"Retry-After": "5"},
+    )
+
+
+UNSTORABLE_TEXT = "text may not contain NUL characters"
+OUT_OF_RANGE = "a number is out of the range the database can store"
+
+
+async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refused to take (NUL in text, a number past 64 bits): a 422.
+
+    Input checks refuse these where a route knows its fields; this is the net under every
+    other route, so hostile input never becomes a 500. Nothing was written: the statement
+    failed before it ran, and the request's transaction is rolled back.
+    """
+    reason = str(getattr(exc, "orig", None) or exc)
+    if "NUL" in reason or "0x00" in reason:
+        message = UNSTORABLE_TEXT
+    elif "out of range" in reason:
+        message = OUT_OF_RANGE
+    else:
+        log.error("%s %s: the database refused a value", request.method, request.url.path)
+        return _detail(500, "internal error")
+    log.info("%s %s: refused: %s", request.method, request.url.path, message)
+    return JSONResponse(
+        {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]}, status_code=422
     )
 
 
@@ -73,3 +104,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DataError, _unstorable_value)

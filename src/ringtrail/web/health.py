@@ -1,7 +1,12 @@
-"""GET /healthz: 200 when the database (and Redis, if configured) answer, 503 naming what failed."""
+"""GET /healthz: 200 when the database (and Redis, if configured) answer, 503 naming what failed.
+
+The answer is public, so it names the failing service only; why it failed (addresses, driver
+errors) goes to the log.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +18,7 @@ from ringtrail.storage.db import DatabaseUnavailable, ping
 from ringtrail.web.deps import get_runtime
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 def _check(request: Request) -> dict[str, Any]:
@@ -22,13 +28,15 @@ def _check(request: Request) -> dict[str, Any]:
         ping(runtime.engine)
         checks["database"] = "ok"
     except DatabaseUnavailable as exc:
-        checks["database"] = f"error: {exc}"
+        log.warning("health check: database unavailable: %s", exc)
+        checks["database"] = "unavailable"
     if runtime.redis is not None:
         try:
             runtime.redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:  # any redis failure means "not healthy"
-            checks["redis"] = f"error: {type(exc).__name__}: {exc}"
+            log.warning("health check: redis unavailable: %s: %s", type(exc).__name__, exc)
+            checks["redis"] = "unavailable"
     return checks
 
 

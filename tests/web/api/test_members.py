@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
-from ringtrail.runtime import Runtime
-from ringtrail.services.accounts import authenticate
-from ringtrail.storage.models import User
+from ringtrail.services.accounts import create_user, set_membership
+from ringtrail.services.projects import create_project
+from ringtrail.storage.models import Organization, Project, User
 from tests.conftest import PASSWORD, World
 from tests.web.api.keys import project_key
-
-NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def members_url(world: World, tail: str = "", project_id: int | None = None) -> str:
@@ -29,51 +27,53 @@ def add(client: TestClient, world: World, auth: dict[str, str], **body: Any) -> 
     return result
 
 
-def test_a_new_email_creates_a_user_who_can_sign_in(
-    client: TestClient, world: World, runtime: Runtime
+def colleague(db: Session, world: World, email: str, name: str = "") -> User:
+    """A user of our organisation (a viewer of its second project), not yet in our project."""
+    user = create_user(db, email, PASSWORD, name=name)
+    organization = db.get(Organization, world.ours.organization_id)
+    assert organization is not None
+    second = db.scalar(select(Project).where(Project.name == "Second site"))
+    if second is None:
+        second = create_project(db, organization, "Second site", default_country="UA")
+    set_membership(db, user, second, Role.VIEWER)
+    db.commit()
+    return user
+
+
+def test_someone_of_the_organisation_joins_by_e_mail(
+    client: TestClient, world: World, db: Session
 ) -> None:
+    ann = colleague(db, world, "ann@acme-realty.example", name="Ann")
     member = add(
-        client,
-        world,
-        world.ours.project_auth,
-        email=" Ann@Example.com ",
-        role="marketer",
-        name="Ann",
-        password=" spaced password ",
+        client, world, world.ours.project_auth, email=" Ann@Acme-Realty.example ", role="marketer"
     )
-    assert (member["email"], member["role"], member["name"]) == (
-        "ann@example.com",
+    assert (member["user_id"], member["email"], member["role"], member["name"]) == (
+        ann.id,
+        "ann@acme-realty.example",
         "marketer",
         "Ann",
     )
     assert "password_hash" not in member and "password" not in member
-    with runtime.sessions() as session:
-        assert authenticate(session, "ann@example.com", " spaced password ", NOW)
-
-
-def test_a_new_email_without_a_password_is_422(client: TestClient, world: World) -> None:
-    response = client.post(
+    again = client.post(
         members_url(world),
         headers=world.ours.project_auth,
-        json={"email": "x@y.io", "role": "viewer"},
-    )
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "password"]
-
-
-def test_an_existing_user_joins_without_a_password_change(
-    client: TestClient, world: World, db: Session
-) -> None:
-    them = world.outsider.owner.email
-    member = add(
-        client, world, world.ours.project_auth, email=them, role="viewer", password="new one!!"
-    )
-    assert member["user_id"] == world.outsider.owner.id
-    assert authenticate(db, them, PASSWORD, NOW) is not None
-    again = client.post(
-        members_url(world), headers=world.ours.project_auth, json={"email": them, "role": "sales"}
+        json={"email": ann.email, "role": "sales"},
     )
     assert again.status_code == 409
+
+
+def test_accounts_are_never_created_through_the_api(
+    client: TestClient, world: World, db: Session
+) -> None:
+    body = {"email": "x@y.io", "role": "viewer", "name": "X", "password": "x" * 9}
+    response = client.post(members_url(world), headers=world.ours.project_auth, json=body)
+    assert response.status_code == 422
+    assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
+        ("body", "name"),
+        ("body", "password"),
+    }
+    assert "not created through the API" in response.text
+    assert db.scalar(select(User).where(User.email == "x@y.io")) is None
 
 
 def test_members_are_listed_without_credentials(client: TestClient, world: World) -> None:
@@ -94,13 +94,12 @@ def test_nobody_grants_a_role_stronger_than_their_own(
     client: TestClient, world: World, db: Session
 ) -> None:
     admin = world.ours.project_auth
+    colleague(db, world, "a@b.io")
     promote = client.post(
-        members_url(world),
-        headers=admin,
-        json={"email": "a@b.io", "role": "owner", "password": "x" * 9},
+        members_url(world), headers=admin, json={"email": "a@b.io", "role": "owner"}
     )
     assert promote.status_code == 403
-    member = add(client, world, admin, email="a@b.io", role="admin", password="x" * 9)
+    member = add(client, world, admin, email="a@b.io", role="admin")
     up = client.patch(
         members_url(world, f"/{member['user_id']}"), headers=admin, json={"role": "owner"}
     )
@@ -112,18 +111,21 @@ def test_nobody_grants_a_role_stronger_than_their_own(
     assert touch_owner.status_code == 403
     assert client.delete(members_url(world, f"/{owner_id}"), headers=admin).status_code == 403
     marketer = project_key(db, world.ours, Role.MARKETER)
-    body = {"email": "c@d.io", "role": "viewer", "password": "x" * 9}
+    body = {"email": "c@d.io", "role": "viewer"}
     assert client.post(members_url(world), headers=marketer, json=body).status_code == 403
 
 
-def test_the_last_owner_cannot_be_removed_or_demoted(client: TestClient, world: World) -> None:
+def test_the_last_owner_cannot_be_removed_or_demoted(
+    client: TestClient, world: World, db: Session
+) -> None:
     owner_key, owner_id = world.ours.org_auth, world.ours.owner.id
     demote = client.patch(
         members_url(world, f"/{owner_id}"), headers=owner_key, json={"role": "admin"}
     )
     assert demote.status_code == 409
     assert client.delete(members_url(world, f"/{owner_id}"), headers=owner_key).status_code == 409
-    add(client, world, owner_key, email="second@owner.io", role="owner", password="x" * 9)
+    colleague(db, world, "second@owner.io")
+    add(client, world, owner_key, email="second@owner.io", role="owner")
     demoted = client.patch(
         members_url(world, f"/{owner_id}"), headers=owner_key, json={"role": "admin"}
     )
@@ -132,9 +134,8 @@ def test_the_last_owner_cannot_be_removed_or_demoted(client: TestClient, world: 
 
 
 def test_a_removed_member_keeps_the_account(client: TestClient, world: World, db: Session) -> None:
-    member = add(
-        client, world, world.ours.project_auth, email="a@b.io", role="sales", password="x" * 9
-    )
+    colleague(db, world, "a@b.io")
+    member = add(client, world, world.ours.project_auth, email="a@b.io", role="sales")
     url = members_url(world, f"/{member['user_id']}")
     assert client.delete(url, headers=world.ours.project_auth).status_code == 204
     assert client.delete(url, headers=world.ours.project_auth).status_code == 404
@@ -146,8 +147,8 @@ def test_a_removed_member_keeps_the_account(client: TestClient, world: World, db
 def test_bad_roles_emails_and_unknown_fields_are_422(client: TestClient, world: World) -> None:
     auth = world.ours.project_auth
     for body, field in (
-        ({"email": "a@b.io", "role": "god", "password": "x" * 9}, "role"),
-        ({"email": "nope", "role": "viewer", "password": "x" * 9}, "email"),
+        ({"email": "a@b.io", "role": "god"}, "role"),
+        ({"email": "nope", "role": "viewer"}, "email"),
         ({"email": "a@b.io", "role": "viewer", "password": "short"}, "password"),
         ({"email": "a@b.io", "role": "viewer", "is_superuser": True}, "is_superuser"),
     ):
@@ -158,7 +159,7 @@ def test_bad_roles_emails_and_unknown_fields_are_422(client: TestClient, world: 
 
 def test_the_outsider_never_sees_or_changes_our_members(client: TestClient, world: World) -> None:
     uid, ours, theirs = world.ours.owner.id, world.ours.project.id, world.outsider.project.id
-    body = {"email": "spy@x.io", "role": "viewer", "password": "x" * 9}
+    body = {"email": world.outsider.owner.email, "role": "viewer"}
     for auth in (world.outsider.org_auth, world.outsider.project_auth):
         assert client.get(members_url(world, project_id=ours), headers=auth).status_code == 404
         assert (
@@ -180,3 +181,23 @@ def test_the_outsider_never_sees_or_changes_our_members(client: TestClient, worl
         assert client.delete(members_url(world, f"/{uid}", theirs), headers=auth).status_code == 404
     listed = client.get(members_url(world), headers=world.ours.project_auth).json()
     assert [(m["user_id"], m["role"]) for m in listed] == [(uid, "owner")]
+
+
+def test_adding_another_organisations_user_answers_as_for_an_e_mail_nobody_has(
+    client: TestClient, world: World
+) -> None:
+    """The answer never tells whether an e-mail has an account elsewhere, nor whose it is."""
+    auth = world.ours.project_auth
+    elsewhere = client.post(
+        members_url(world),
+        headers=auth,
+        json={"email": world.outsider.owner.email, "role": "viewer"},
+    )
+    nowhere = client.post(
+        members_url(world), headers=auth, json={"email": "nobody@nowhere.example", "role": "viewer"}
+    )
+    assert (elsewhere.status_code, elsewhere.json()) == (nowhere.status_code, nowhere.json())
+    assert elsewhere.status_code == 422
+    assert world.outsider.owner.name not in elsewhere.text
+    listed = client.get(members_url(world), headers=auth).text
+    assert world.outsider.owner.name not in listed and world.outsider.owner.email not in listed

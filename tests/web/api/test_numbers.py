@@ -103,6 +103,24 @@ def test_a_number_is_never_tracked_twice_anywhere(client: TestClient, world: Wor
     assert elsewhere.status_code == 409
 
 
+def test_a_number_tracked_by_another_tenant_is_a_409_that_says_nothing_of_theirs(
+    client: TestClient, world: World
+) -> None:
+    add(client, world, number="044 123 45 67")
+    theirs = f"/api/v1/projects/{world.outsider.project.id}/numbers"
+    elsewhere = client.post(
+        theirs, headers=world.outsider.project_auth, json={"number": "044 123 45 67"}
+    )
+    assert elsewhere.status_code == 409
+    assert elsewhere.json() == {
+        "detail": "number: this number is already in use in this installation"
+    }
+    again = client.post(
+        numbers_url(world), headers=world.ours.project_auth, json={"number": "+380441234567"}
+    )
+    assert again.json() == {"detail": "number: +380441234567 is already tracked in this project"}
+
+
 def test_a_pool_number_needs_a_pool_of_the_same_project(client: TestClient, world: World) -> None:
     auth = world.ours.project_auth
     missing = client.post(

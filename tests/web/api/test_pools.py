@@ -76,6 +76,18 @@ def test_a_number_listed_twice_or_tracked_elsewhere_creates_nothing(
     assert [p["name"] for p in client.get(pools_url(world), headers=auth).json()] == ["First"]
 
 
+def test_a_pool_number_tracked_by_another_tenant_says_nothing_of_theirs(
+    client: TestClient, world: World
+) -> None:
+    create(client, world, name="First", numbers=[NUMBERS[0]])
+    theirs = f"/api/v1/projects/{world.outsider.project.id}/pools"
+    taken = client.post(
+        theirs, headers=world.outsider.project_auth, json={"name": "Mine", "numbers": NUMBERS}
+    )
+    assert taken.status_code == 409
+    assert taken.json()["detail"].endswith(": this number is already in use in this installation")
+
+
 def test_creating_a_pool_needs_a_key_and_a_strong_enough_role(
     client: TestClient, world: World, db: Session
 ) -> None:

@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
+from ringtrail.domain.rule_patterns import MAX_PATTERN_LENGTH
+from ringtrail.domain.source_rules import MAX_CONDITIONS_PER_RULE, MAX_RULES_PER_PROJECT
+from ringtrail.storage.models import SourceRule
 from tests.conftest import World
 from tests.web.api.keys import project_key
 
@@ -177,3 +180,56 @@ def test_the_outsider_never_sees_or_changes_our_rules(client: TestClient, world:
         assert client.get(rules_url(world, project_id=theirs), headers=auth).json() == []
     kept = client.get(rules_url(world, f"/{rid}"), headers=world.ours.project_auth).json()
     assert kept["name"] == "r"
+
+
+def test_a_rule_past_the_projects_limit_is_a_409_with_the_reason(
+    client: TestClient, db: Session, world: World
+) -> None:
+    db.add_all(
+        SourceRule(project_id=world.ours.project.id, name=f"r{i}", priority=i, source="s")
+        for i in range(MAX_RULES_PER_PROJECT)
+    )
+    db.commit()
+    refused = client.post(
+        rules_url(world), headers=world.ours.project_auth, json={"name": "one more", "source": "s"}
+    )
+    assert refused.status_code == 409
+    assert f"limit of {MAX_RULES_PER_PROJECT} source rules" in refused.json()["detail"]
+    # the other organisation's project counts its own rules
+    theirs = rules_url(world, project_id=world.outsider.project.id)
+    body = {"name": "theirs", "source": "s"}
+    assert client.post(theirs, headers=world.outsider.project_auth, json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("a" * (MAX_PATTERN_LENGTH + 1), f"at most {MAX_PATTERN_LENGTH} characters"),
+        ("^(/[a-z]+)+$" + "(x+)*", "exponential time"),
+        ("((a{100}){100}){100}", "larger than"),
+    ],
+)
+def test_a_long_or_costly_regex_is_422_with_the_reason(
+    client: TestClient, world: World, pattern: str, reason: str
+) -> None:
+    condition = {"field": "landing_url", "op": "regex", "value": pattern}
+    body = {"name": "r", "source": "s", "conditions": [condition]}
+    refused = client.post(rules_url(world), headers=world.ours.project_auth, json=body)
+    assert refused.status_code == 422
+    (problem,) = refused.json()["detail"]
+    assert problem["loc"] == ["body", "conditions.0.value"] and reason in problem["msg"]
+    rid = post(client, world, name="ok", source="s")["id"]
+    changed = client.patch(
+        rules_url(world, f"/{rid}"),
+        headers=world.ours.project_auth,
+        json={"conditions": [condition]},
+    )
+    assert changed.status_code == 422
+
+
+def test_a_rule_with_more_conditions_than_allowed_is_422(client: TestClient, world: World) -> None:
+    conditions = [{"field": "utm_source", "op": "exists"}] * (MAX_CONDITIONS_PER_RULE + 1)
+    body = {"name": "r", "source": "s", "conditions": conditions}
+    refused = client.post(rules_url(world), headers=world.ours.project_auth, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "conditions"]

@@ -132,22 +132,20 @@ def test_only_admins_and_owners_manage_accounts_but_every_member_may_list(
     assert client.put(telephony_url(world, "/sip"), headers=owner, json={}).status_code == 201
 
 
-def test_an_account_ref_of_another_project_is_a_409(client: TestClient, world: World) -> None:
-    put(client, world, "twilio", account_ref=SID)
+def test_an_account_sid_claimed_elsewhere_is_no_409_and_reveals_nothing(
+    client: TestClient, world: World
+) -> None:
+    """Another tenant holding this AccountSid is never told, and never blocks anyone: the
+    webhook goes to the project whose auth token signs it (tests/web/hooks/test_twilio.py)."""
+    put(client, world, "twilio", account_ref=SID, secret=SECRET)
     theirs = f"/api/v1/projects/{world.outsider.project.id}/telephony"
     auth = world.outsider.project_auth
-    clash = client.put(f"{theirs}/twilio", headers=auth, json={"account_ref": SID})
-    assert clash.status_code == 409
-    assert SID in clash.json()["detail"]
-    # the same id at another provider, or again in the same project, is no clash
-    assert (
-        client.put(f"{theirs}/zadarma", headers=auth, json={"account_ref": SID}).status_code == 201
-    )
-    put(client, world, "twilio", account_ref=SID, secret=SECRET)
-    created = client.put(f"{theirs}/twilio", headers=auth, json={"account_ref": "AC-other"})
+    claim = client.put(f"{theirs}/twilio", headers=auth, json={"account_ref": SID})
+    assert claim.status_code == 201, claim.text
+    assert (claim.json()["account_ref"], claim.json()["has_secret"]) == (SID, False)
+    created = client.put(f"{theirs}/zadarma", headers=auth, json={"account_ref": SID})
     assert created.status_code == 201
-    moved = client.put(f"{theirs}/twilio", headers=auth, json={"account_ref": SID})
-    assert moved.status_code == 409
+    put(client, world, "twilio", account_ref=SID, secret=SECRET)
 
 
 def test_an_unknown_provider_is_a_422(client: TestClient, world: World) -> None:
@@ -217,6 +215,31 @@ def test_a_config_that_is_not_plain_json_is_a_422(client: TestClient, world: Wor
         response = client.put(telephony_url(world, "/sip"), headers=headers, content=raw)
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"][:2] == ["body", "config"]
+
+
+def test_recording_hosts_are_checked_and_kept_normalised(client: TestClient, world: World) -> None:
+    hosts = [" PBX.Example.com ", "*.files.example.com", "10.0.0.5"]
+    account = put(client, world, "sip", config={"recording_hosts": hosts, "note": "lan"})
+    assert account["config"] == {
+        "recording_hosts": ["pbx.example.com", "*.files.example.com", "10.0.0.5"],
+        "note": "lan",
+    }
+
+
+@pytest.mark.parametrize(
+    "hosts", ["pbx.example.com", ["http://pbx.example.com/x"], ["*"], ["*.com"], [None]]
+)
+def test_unusable_recording_hosts_are_a_422_saying_why(
+    client: TestClient, world: World, hosts: Any
+) -> None:
+    url = telephony_url(world, "/sip")
+    response = client.put(
+        url, headers=world.ours.project_auth, json={"config": {"recording_hosts": hosts}}
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", "config.recording_hosts"]
+    assert problem["msg"]
 
 
 def test_odd_values_in_any_field_are_never_a_server_error(client: TestClient, world: World) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ringtrail.runtime import Runtime, bootstrap
+from ringtrail.services import accounts
 from ringtrail.storage.models import User
+from ringtrail.web.app import create_app
+from ringtrail.web.dashboard import throttle
 from tests.conftest import World
-from tests.web.dashboard.browser import OUR_EMAIL, csrf_of, log_in, page_token
+from tests.web.dashboard.browser import OUR_EMAIL, OUTSIDER_EMAIL, csrf_of, log_in, page_token
 
 GENERIC_ERROR = "The e-mail or password is incorrect."
 
@@ -126,3 +133,113 @@ def test_throttling_one_email_leaves_others_alone(client: TestClient, world: Wor
     for _ in range(10):
         log_in(client, email="someone@else.example", password="wrong password")
     assert log_in(client, email=OUR_EMAIL).status_code == 303
+
+
+def _fail_logins(client: TestClient, email: str, times: int, password: str = "wrong") -> None:
+    for _ in range(times):
+        assert log_in(client, email=email, password=password).status_code in (400, 429)
+
+
+def test_a_flood_of_junk_logins_does_not_lift_an_accounts_lock(
+    runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "MAX_TRACKED", 20)  # the same path as 10,000 junk e-mails
+    with TestClient(create_app(runtime)) as client:
+        _fail_logins(client, OUR_EMAIL, 10)
+        assert log_in(client).status_code == 429
+        for number in range(60):
+            log_in(client, email=f"junk{number}@flood.example", password="")
+        locked = log_in(client)
+        assert locked.status_code == 429
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_empty_password_is_verified_and_counted_like_any_other(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    real_verify = accounts.verify_password
+
+    def spy(password_hash: str, password: str) -> bool:
+        verified.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "verify_password", spy)
+    _fail_logins(client, OUR_EMAIL, 10, password="")
+    assert verified == [""] * 10  # argon2 ran for each: junk costs what a guess costs
+    assert log_in(client).status_code == 429
+
+
+def test_an_unknown_email_costs_an_argon2_verification_too(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    real_verify = accounts.verify_password
+
+    def spy(password_hash: str, password: str) -> bool:
+        verified.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "verify_password", spy)
+    assert log_in(client, email="nobody@example.com", password="guess").status_code == 400
+    assert log_in(client, email="", password="guess").status_code == 400
+    assert verified == ["guess", "guess"]
+
+
+def test_an_account_is_locked_from_every_address(runtime: Runtime, world: World) -> None:
+    app = create_app(runtime)
+    with TestClient(app, client=("203.0.113.1", 5000)) as attacker:
+        _fail_logins(attacker, OUR_EMAIL, 10)
+    with TestClient(app, client=("198.51.100.7", 5000)) as owner:
+        blocked = log_in(owner)
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) > 0
+
+
+def test_one_address_is_locked_across_every_email(
+    runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "MAX_FAILURES_PER_ADDRESS", 20)
+    app = create_app(runtime)
+    with TestClient(app, client=("203.0.113.1", 5000)) as attacker:
+        for number in range(20):
+            log_in(attacker, email=f"user{number}@spray.example", password="Password1")
+        assert log_in(attacker, email=OUTSIDER_EMAIL, password="Password1").status_code == 429
+    with TestClient(app, client=("198.51.100.7", 5000)) as elsewhere:
+        assert log_in(elsewhere, email=OUTSIDER_EMAIL).status_code == 303
+
+
+def test_the_lock_holds_across_app_processes_sharing_redis(
+    runtime: Runtime, world: World, redis_url: str
+) -> None:
+    prefix = f"ringtrail-test-{uuid.uuid4().hex[:12]}"
+    settings = runtime.settings.model_copy(
+        update={"redis_url": redis_url, "redis_key_prefix": prefix}
+    )
+    first, second = bootstrap(settings), bootstrap(settings)
+    try:
+        with TestClient(create_app(first)) as one, TestClient(create_app(second)) as other:
+            _fail_logins(one, OUR_EMAIL, 10)
+            assert log_in(other).status_code == 429
+            assert log_in(other, email=OUTSIDER_EMAIL).status_code == 303
+    finally:
+        assert first.redis is not None
+        keys = list(first.redis.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            first.redis.delete(*keys)
+        first.close()
+        second.close()
+
+
+def test_the_lock_message_says_when_to_retry_in_every_language(
+    client: TestClient, world: World
+) -> None:
+    _fail_logins(client, OUR_EMAIL, 10)
+    token = page_token(client)
+    for locale, text in (
+        ("en", "Too many failed attempts. Try again in 15 minutes."),
+        ("ru", "Слишком много неудачных попыток. Попробуйте снова через 15 минут."),
+        ("uk", "Забагато невдалих спроб. Спробуйте знову за 15 хвилин."),
+    ):
+        client.post("/language", data={"locale": locale, "next": "/login", "csrf_token": token})
+        assert text in log_in(client).text

@@ -57,7 +57,13 @@ class Demo:
 def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo's 90 days up to NOW, and an outsider with a project of their own."""
     data_dir: Path = tmp_path_factory.mktemp("report-pages")
-    runtime = bootstrap(Settings(database_url=database_url, data_dir=data_dir, secret_key="test-secret-key-not-for-production"))
+    runtime = bootstrap(
+        Settings(
+            database_url=database_url,
+            data_dir=data_dir,
+            secret_key="test-secret-key-not-for-production",
+        )
+    )
     try:
         with runtime.sessions() as session:
             summary = generate_demo(session, NOW, days=90, seed=7)

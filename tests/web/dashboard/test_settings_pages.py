@@ -15,9 +15,17 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.roles import Role
 from ringtrail.services.accounts import create_user, resolve_api_key, set_membership
 from ringtrail.services.pools import create_pool
+from ringtrail.services.projects import create_project
 from ringtrail.services.source_rules import add_rule, list_rules
 from ringtrail.services.tracking import add_number, list_numbers
-from ringtrail.storage.models import ApiKey, Membership, Pool, Project, TrackingNumber
+from ringtrail.storage.models import (
+    ApiKey,
+    Membership,
+    Organization,
+    Pool,
+    Project,
+    TrackingNumber,
+)
 from tests.conftest import PASSWORD, World
 from tests.web.dashboard.browser import log_in, page_token
 
@@ -310,6 +318,10 @@ def test_members_are_added_by_e_mail_changed_and_removed(
     project_id = world.ours.project.id
     users_page = settings(project_id, "/users")
     newcomer = create_user(db, "analyst@acme-realty.example", PASSWORD)
+    organization = db.get(Organization, world.ours.organization_id)
+    assert organization is not None
+    second = create_project(db, organization, "Second site", default_country="UA")
+    set_membership(db, newcomer, second, Role.VIEWER)  # of the organisation, not the project
     db.commit()
     added = post(
         client, admin, users_page, {"email": "Analyst@acme-realty.example", "role": "viewer"}
@@ -323,7 +335,7 @@ def test_members_are_added_by_e_mail_changed_and_removed(
         client, admin, users_page, {"email": "nobody@acme-realty.example", "role": "viewer"}
     )
     assert unknown.status_code == 400
-    assert "Nobody has an account with this e-mail address." in unknown.text
+    assert "Nobody in this organisation has this e-mail address." in unknown.text
 
     again = post(
         client, admin, users_page, {"email": "analyst@acme-realty.example", "role": "sales"}
@@ -538,3 +550,22 @@ def test_settings_forms_need_the_csrf_token(client: TestClient, world: World, ad
         follow_redirects=False,
     )
     assert response.status_code == 403
+
+
+def test_adding_another_organisations_user_answers_as_for_an_e_mail_nobody_has(
+    client: TestClient, world: World, admin: str
+) -> None:
+    users_page = settings(world.ours.project.id, "/users")
+    elsewhere = post(
+        client, admin, users_page, {"email": world.outsider.owner.email, "role": "viewer"}
+    )
+    nowhere = post(client, admin, users_page, {"email": "nobody@nowhere.example", "role": "viewer"})
+    assert elsewhere.status_code == nowhere.status_code == 400
+
+    def refusal(response: Response) -> str:
+        found = re.search(r'role="alert">(.*?)</div>', response.text, re.S)
+        assert found is not None, response.text
+        return found.group(1)
+
+    assert refusal(elsewhere) == refusal(nowhere)
+    assert world.outsider.owner.name not in client.get(users_page).text

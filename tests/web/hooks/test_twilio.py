@@ -164,6 +164,39 @@ def test_another_projects_number_never_rings_its_line(
     assert {call.project_id for call in calls(db)} == {world.ours.project.id}
 
 
+@pytest.mark.parametrize("outsider_first", [True, False], ids=["outsider-first", "ours-first"])
+def test_an_account_sid_claimed_by_another_tenant_never_takes_its_webhooks(
+    client: TestClient, db: Session, world: World, outsider_first: bool
+) -> None:
+    """Whoever claims the AccountSid first, its calls go to the project whose stored auth token
+    signs them; a tenant who typed someone else's AccountSid gets nothing and blocks nothing."""
+    claims = [
+        (world.outsider, {"account_ref": ACCOUNT_SID, "secret": "a-token-twilio-never-used"}),
+        (world.ours, {"account_ref": ACCOUNT_SID, "secret": TOKEN}),
+    ]
+    for tenant, body in claims if outsider_first else claims[::-1]:
+        url = f"/api/v1/projects/{tenant.project.id}/telephony/twilio"
+        claimed = client.put(url, headers=tenant.project_auth, json=body)
+        assert claimed.status_code == 201, claimed.text
+    db.add(
+        TrackingNumber(
+            project_id=world.ours.project.id,
+            e164=TRACKING,
+            kind="static",
+            source="flyer",
+            forward_to=LINE,
+        )
+    )
+    db.commit()
+    response = post(client, "/hooks/twilio/voice", fixture("voice_inbound"))
+    assert response.status_code == 200
+    [dial] = list(parse_twiml(response))
+    assert [n.text for n in dial] == [LINE]
+    assert [call.project_id for call in calls(db)] == [world.ours.project.id]
+    forged = post(client, "/hooks/twilio/voice", fixture("voice_inbound"), token="guess")
+    assert forged.status_code == 403
+
+
 def test_with_nowhere_to_go_the_caller_hears_a_message(
     client: TestClient, db: Session, world: World, account: TelephonyAccount
 ) -> None:

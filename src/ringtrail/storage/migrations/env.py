@@ -8,6 +8,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 from ringtrail.storage.db import make_engine
+from ringtrail.storage.encryption import EncryptedText
 from ringtrail.storage.models import Base
 from ringtrail.storage.models.base import UTCDateTime
 
@@ -28,6 +29,8 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     """Write our column types as plain SQLAlchemy types so migrations never import models."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

@@ -1,6 +1,13 @@
 """Every table, importable from one place (Alembic and tests read `Base.metadata` here)."""
 
-from ringtrail.storage.models.accounts import ApiKey, Membership, Organization, Project, User
+from ringtrail.storage.models.accounts import (
+    ApiKey,
+    Membership,
+    Organization,
+    Project,
+    User,
+    UserSession,
+)
 from ringtrail.storage.models.base import Base
 from ringtrail.storage.models.calls import (
     Call,
@@ -65,6 +72,7 @@ __all__ = [
     "TelephonyAccount",
     "TrackingNumber",
     "User",
+    "UserSession",
     "Visit",
     "VisitRollup",
     "VisitRollupDay",

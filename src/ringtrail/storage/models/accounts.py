@@ -1,4 +1,4 @@
-"""Tenancy and access: organisations, projects, users, project memberships and API keys."""
+"""Tenancy and access: organisations, projects, users, their sessions, memberships, API keys."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ringtrail.storage.encryption import EncryptedText
 from ringtrail.storage.models.base import Base, CreatedMixin, IdMixin, IdType
 
 
@@ -48,7 +49,7 @@ class Project(IdMixin, CreatedMixin, Base):
     attribution_model: Mapped[str] = mapped_column(
         String(20), default="last_non_direct", server_default="last_non_direct"
     )
-    webhook_secret: Mapped[str] = mapped_column(String(128))
+    webhook_secret: Mapped[str] = mapped_column(EncryptedText)  # signs generic webhooks
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -64,6 +65,22 @@ class User(IdMixin, CreatedMixin, Base):
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(5))
     last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class UserSession(IdMixin, CreatedMixin, Base):
+    """A dashboard sign-in; the cookie carries a random id, only its SHA-256 digest is stored.
+
+    Deleting the row ends the session wherever the cookie went.
+    """
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Membership(IdMixin, CreatedMixin, Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
 from ringtrail.domain.roles import Permission, Role
@@ -13,6 +13,7 @@ from ringtrail.storage.models import ApiKey
 from ringtrail.web.api.auth import DbSession, Principal, load_project
 from ringtrail.web.api.fields import ItemId, Name, ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import get_runtime
 
 router = APIRouter(prefix="/projects/{project_id}/api-keys", tags=["API keys"])
 
@@ -46,11 +47,17 @@ def list_(project_id: ProjectId, db: DbSession, principal: Principal) -> list[Ap
 
 @router.post("", response_model=IssuedApiKeyOut, status_code=status.HTTP_201_CREATED)
 def create(
-    project_id: ProjectId, body: ApiKeyCreate, db: DbSession, principal: Principal
+    project_id: ProjectId,
+    body: ApiKeyCreate,
+    db: DbSession,
+    principal: Principal,
+    request: Request,
 ) -> IssuedApiKeyOut:
-    """Issue a key for this project alone; the secret is returned once."""
+    """Issue a key for this project alone; the secret is returned once. 409 when the
+    organisation holds as many live keys as its quota allows."""
     project = load_project(db, principal, project_id, Permission.MANAGE_MEMBERS)
-    issued = issue_project_key(db, project, principal.role, body.name, body.role)
+    limit = get_runtime(request).settings.max_api_keys_per_organization
+    issued = issue_project_key(db, project, principal.role, body.name, body.role, max_keys=limit)
     shown = ApiKeyOut.model_validate(issued.key).model_dump()
     return IssuedApiKeyOut(**shown, secret=issued.secret)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ringtrail.domain.roles import Permission, Role
 from ringtrail.services.members import (
@@ -16,20 +18,31 @@ from ringtrail.services.members import (
     remove_member,
 )
 from ringtrail.web.api.auth import DbSession, Principal, load_project
-from ringtrail.web.api.fields import Email, ItemId, Password, ProjectId, Text200
+from ringtrail.web.api.fields import Email, ItemId, ProjectId
 from ringtrail.web.api.schemas import StrictInput
 
 router = APIRouter(prefix="/projects/{project_id}/members", tags=["members"])
 
 
+NO_ACCOUNTS_HERE = (
+    "accounts are not created through the API: add someone of this organisation by e-mail;"
+    " people new to it are added by the administrator of this Ringtrail"
+)
+
+
 class MemberCreate(StrictInput):
-    email: Email
+    email: Email = Field(description="Someone with a role in a project of this organisation.")
     role: Role
-    name: Text200 = Field(default="", description="Used only when the user is created.")
-    password: Password | None = Field(
-        default=None,
-        description="Required when the e-mail is new; an existing user's password never changes.",
-    )
+    # Refused with a reason (an e-mail unknown to the organisation gets the same answer
+    # whether or not it has an account elsewhere, so the API creates none).
+    name: SkipJsonSchema[Any] = None
+    password: SkipJsonSchema[Any] = None
+
+    @field_validator("name", "password")
+    @classmethod
+    def _no_accounts(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(NO_ACCOUNTS_HERE)
 
 
 class MemberUpdate(StrictInput):
@@ -67,17 +80,9 @@ def list_(project_id: ProjectId, db: DbSession, principal: Principal) -> list[Me
 def create(
     project_id: ProjectId, body: MemberCreate, db: DbSession, principal: Principal
 ) -> MemberOut:
-    """Add a member, creating the user when the e-mail is new; no role above the caller's."""
+    """Give someone of this organisation a role here, by e-mail; no role above the caller's."""
     project = load_project(db, principal, project_id, Permission.MANAGE_MEMBERS)
-    member = add_member(
-        db,
-        project,
-        principal.role,
-        email=body.email,
-        role=body.role,
-        name=body.name,
-        password=body.password,
-    )
+    member = add_member(db, project, principal.role, email=body.email, role=body.role)
     return _out(member)
 
 

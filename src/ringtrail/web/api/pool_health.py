@@ -11,6 +11,7 @@ from ringtrail.domain.roles import Permission
 from ringtrail.services.pool_health import pool_health
 from ringtrail.services.tracking import get_pool
 from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.fields import ItemId, ProjectId
 from ringtrail.web.tracking.api import lease_backend
 
 router = APIRouter(prefix="/projects/{project_id}/pools", tags=["pools"])
@@ -35,7 +36,11 @@ class PoolHealthOut(BaseModel):
 
 @router.get("/{pool_id}/health", response_model=PoolHealthOut)
 def read_pool_health(
-    project_id: int, pool_id: int, request: Request, db: DbSession, principal: Principal
+    project_id: ProjectId,
+    pool_id: ItemId,
+    request: Request,
+    db: DbSession,
+    principal: Principal,
 ) -> PoolHealthOut:
     """How full the pool is, how often visitors found it full, and how big it should be."""
     project = load_project(db, principal, project_id, Permission.VIEW_REPORTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import Field
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from ringtrail.storage.models import Organization, Project
 from ringtrail.web.api.auth import DbSession, Principal, load_project
 from ringtrail.web.api.fields import ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import get_runtime
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -80,8 +81,10 @@ def list_projects(db: DbSession, principal: Principal) -> list[Project]:
 
 
 @router.post("", response_model=ProjectOut, status_code=status.HTTP_201_CREATED)
-def create(body: ProjectCreate, db: DbSession, principal: Principal) -> Project:
-    """Create a project; needs an organisation-wide key with the admin or owner role."""
+def create(body: ProjectCreate, db: DbSession, principal: Principal, request: Request) -> Project:
+    """Create a project; needs an organisation-wide key with the admin or owner role.
+
+    409 when the organisation holds as many projects as its quota allows."""
     if principal.project_id is not None or not principal.may(Permission.MANAGE_PROJECT):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -90,7 +93,8 @@ def create(body: ProjectCreate, db: DbSession, principal: Principal) -> Project:
     organization = db.get(Organization, principal.organization_id)
     assert organization is not None  # the key's foreign key guarantees it
     fields = body.model_dump(exclude_none=True, exclude={"name"})
-    return create_project(db, organization, body.name, **fields)
+    limit = get_runtime(request).settings.max_projects_per_organization
+    return create_project(db, organization, body.name, max_projects=limit, **fields)
 
 
 @router.get("/{project_id}", response_model=ProjectOut)

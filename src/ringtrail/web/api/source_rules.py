@@ -1,4 +1,9 @@
-"""/api/v1/projects/{id}/source-rules: list, add, read, change and remove source rules."""
+"""/api/v1/projects/{id}/source-rules: list, add, read, change and remove source rules.
+
+A project holds at most MAX_RULES_PER_PROJECT rules (one more is a 409), each with at most
+MAX_CONDITIONS_PER_RULE conditions; a regular expression too long or too costly by construction
+is a 422 naming the condition.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field, field_validator
 
 from ringtrail.domain.roles import Permission
+from ringtrail.domain.rule_patterns import MAX_PATTERN_LENGTH
+from ringtrail.domain.source_rules import MAX_CONDITIONS_PER_RULE, MAX_RULES_PER_PROJECT
 from ringtrail.services.source_rules import (
     ConditionField,
     ConditionOp,
@@ -43,7 +50,8 @@ class Condition(StrictInput):
     value: Text500 | None = Field(
         default=None,
         description="Not used by `exists`; for `click_id` one of gclid, gbraid, wbraid, "
-        "yclid, fbclid, msclkid, ttclid.",
+        f"yclid, fbclid, msclkid, ttclid; for `regex` at most {MAX_PATTERN_LENGTH} characters, "
+        "and no group of one repeated item repeated again, as in (a+)+.",
     )
 
 
@@ -62,14 +70,14 @@ class RuleNullable(StrictInput):
 class RuleCreate(RuleNullable):
     name: Name
     priority: Priority = Field(default=100, description="Rules are tried lowest first.")
-    conditions: list[Condition] = Field(default_factory=list, max_length=50)
+    conditions: list[Condition] = Field(default_factory=list, max_length=MAX_CONDITIONS_PER_RULE)
     is_active: bool = True
 
 
 class RuleUpdate(RuleNullable):
     name: Name | None = None
     priority: Priority | None = None
-    conditions: list[Condition] | None = Field(default=None, max_length=50)
+    conditions: list[Condition] | None = Field(default=None, max_length=MAX_CONDITIONS_PER_RULE)
     is_active: bool | None = None
 
     _not_null = field_validator("name", "priority", "conditions", "is_active", mode="before")(
@@ -105,7 +113,13 @@ def list_(project_id: ProjectId, db: DbSession, principal: Principal) -> list[So
     return list_rules(db, project)
 
 
-@router.post("", response_model=RuleOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=RuleOut,
+    status_code=status.HTTP_201_CREATED,
+    description=f"Add a rule. A project holds at most {MAX_RULES_PER_PROJECT} rules, switched "
+    "off ones included: one more is a 409.",
+)
 def create(
     project_id: ProjectId, body: RuleCreate, db: DbSession, principal: Principal
 ) -> SourceRule:

@@ -1,20 +1,31 @@
-"""Signing in and out: the login form, its throttle, and the session it starts or ends."""
+"""Signing in and out: the login form, its lock-out, and the session it starts or ends."""
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Form, Query, Request, Response
+from redis import RedisError
 
 from ringtrail.services.accounts import authenticate
+from ringtrail.services.user_sessions import open_session, revoke_session
 from ringtrail.web.dashboard.csrf import new_token
 from ringtrail.web.dashboard.identity import CurrentUser, DbSession
 from ringtrail.web.dashboard.redirects import safe_next_path, see_other
 from ringtrail.web.dashboard.routing import dashboard_router
-from ringtrail.web.dashboard.sessions import end_session, start_session
+from ringtrail.web.dashboard.sessions import (
+    end_session,
+    session_id,
+    session_lifetime,
+    start_session,
+)
 from ringtrail.web.dashboard.state import dashboard_of
+
+log = logging.getLogger(__name__)
+UNAVAILABLE_RETRY = timedelta(seconds=30)
 
 router = dashboard_router()
 
@@ -68,27 +79,45 @@ def log_in(
     password: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
-    """Check the credentials; the answer never tells whether the e-mail has an account."""
+    """Check the credentials; the answer never tells whether the e-mail has an account.
+
+    Every attempt counts towards the lock-out and costs one password verification, whatever
+    the e-mail and password (empty ones included).
+    """
     target = safe_next_path(next_path)
     now = datetime.now(UTC)
-    address = _client_address(request)
-    throttle = dashboard_of(request).throttle
-    wait = throttle.retry_after(email, address, now)
-    if wait is not None:
+    dashboard = dashboard_of(request)
+    try:
+        wait = dashboard.throttle.admit(email, _client_address(request), now)
+        if wait is not None:
+            return _login_page(
+                request, target, email=email, error="throttled", retry_after=wait, status_code=429
+            )
+        user = authenticate(db, email, password, now)
+        if user is None:
+            return _login_page(request, target, email=email, error="invalid", status_code=400)
+        dashboard.throttle.record_success(email)
+    except RedisError as exc:  # no lock-out count, no sign-in: fail closed
+        log.warning("sign-in refused: the lock-out store (Redis) is unavailable: %s", exc)
         return _login_page(
-            request, target, email=email, error="throttled", retry_after=wait, status_code=429
+            request,
+            target,
+            email=email,
+            error="unavailable",
+            retry_after=UNAVAILABLE_RETRY,
+            status_code=503,
         )
-    user = authenticate(db, email, password, now) if email and password else None
-    if user is None:
-        throttle.record_failure(email, address, now)
-        return _login_page(request, target, email=email, error="invalid", status_code=400)
-    throttle.record_success(email, address)
-    start_session(request, user.id, new_token())
+    sid = open_session(db, user.id, now, session_lifetime(dashboard.settings))
+    start_session(request, sid, new_token())
     return see_other(target)
 
 
 @router.post("/logout")
-def log_out(request: Request) -> Response:
-    """End the session and show the login form."""
+def log_out(request: Request, db: DbSession) -> Response:
+    """End the session, on the server too (a copy of the cookie stops working), and show the
+    login form."""
+    sid = session_id(request)
+    if sid is not None:
+        revoke_session(db, sid)
     end_session(request)
     return see_other("/login")

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from ringtrail.services.user_sessions import resume_session
 from ringtrail.storage.models import User
 from ringtrail.web.dashboard.errors import LoginRequired
 from ringtrail.web.dashboard.redirects import current_path
-from ringtrail.web.dashboard.sessions import end_session, session_user_id
-from ringtrail.web.deps import get_db
+from ringtrail.web.dashboard.sessions import (
+    claims_sign_in,
+    end_session,
+    session_id,
+    session_lifetime,
+)
+from ringtrail.web.deps import get_db, get_runtime
 
 DbSession = Annotated[Session, Depends(get_db)]
 _STATE_KEY = "dashboard_user"
 
 
 def current_user(request: Request, db: DbSession) -> User | None:
-    """The signed-in user, or None; a deleted or deactivated user's session is ended here."""
-    user_id = session_user_id(request)
-    user = db.get(User, user_id) if user_id is not None else None
-    if user is not None and not user.is_active:
-        user = None
-    if user is None and user_id is not None:
+    """The signed-in user, or None; a revoked, expired or deactivated user's session ends here."""
+    sid = session_id(request)
+    lifetime = session_lifetime(get_runtime(request).settings)
+    user = resume_session(db, sid, datetime.now(UTC), lifetime) if sid else None
+    if user is None and claims_sign_in(request):
         end_session(request)
     setattr(request.state, _STATE_KEY, user)
     return user

@@ -1,34 +1,57 @@
-"""The signed session cookie: what it holds (user id, CSRF token, language) and who may write it."""
+"""The signed session cookie: what it holds (session id, CSRF token, language) and who writes it.
+
+The cookie names a server-side session (services.user_sessions); who is signed in, and
+whether they still are, is decided there on every request.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 
+from ringtrail.services.user_sessions import SessionLifetime
 from ringtrail.settings import Settings
 
 COOKIE_NAME = "ringtrail_session"
-USER_ID_KEY = "uid"
+SESSION_ID_KEY = "sid"
+LEGACY_USER_ID_KEY = "uid"
+"""Cookies from before server-side sessions held the user id; their holders are signed out."""
 CSRF_KEY = "csrf"
 LOCALE_KEY = "lang"
 
 
+def session_lifetime(settings: Settings) -> SessionLifetime:
+    """Idle and absolute session limits from the settings."""
+    return SessionLifetime(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(days=settings.session_max_age_days),
+    )
+
+
 def install_sessions(app: FastAPI, settings: Settings) -> None:
-    """Sign session cookies with the instance's secret key; lax same-site, HTTP-only."""
+    """Sign session cookies with the instance's secret key; lax same-site, HTTP-only, and
+    `Secure` when configured or when the public URL is HTTPS."""
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
         session_cookie=COOKIE_NAME,
         max_age=settings.session_max_age_days * 24 * 60 * 60,
         same_site="lax",
-        https_only=settings.session_cookie_secure,
+        https_only=settings.session_cookie_is_secure,
     )
 
 
-def session_user_id(request: Request) -> int | None:
-    """The signed-in user's id as the cookie says (not yet checked against the database)."""
-    value = request.session.get(USER_ID_KEY)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def session_id(request: Request) -> str | None:
+    """The server-side session this cookie names (not yet checked against the database)."""
+    value = request.session.get(SESSION_ID_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def claims_sign_in(request: Request) -> bool:
+    """Whether the cookie says someone is signed in (a session id, or an old user id)."""
+    return SESSION_ID_KEY in request.session or LEGACY_USER_ID_KEY in request.session
 
 
 def session_locale(request: Request) -> str | None:
@@ -37,11 +60,11 @@ def session_locale(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def start_session(request: Request, user_id: int, csrf_token: str) -> None:
-    """Sign `user_id` in, with a fresh CSRF token, keeping only the chosen language."""
+def start_session(request: Request, session_id: str, csrf_token: str) -> None:
+    """Carry the server-side session `session_id`, with a fresh CSRF token; keep the language."""
     locale = session_locale(request)
     request.session.clear()
-    request.session[USER_ID_KEY] = user_id
+    request.session[SESSION_ID_KEY] = session_id
     request.session[CSRF_KEY] = csrf_token
     if locale:
         request.session[LOCALE_KEY] = locale

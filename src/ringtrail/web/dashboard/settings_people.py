@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.roles import Permission, Role, outranks_or_equals
 from ringtrail.services.accounts import IssuedApiKey
 from ringtrail.services.api_keys import issue_project_key, list_project_keys, revoke_project_key
-from ringtrail.services.errors import InvalidInput
+from ringtrail.services.errors import InvalidInput, QuotaExceeded
 from ringtrail.services.members import (
     add_member,
     change_member_role,
@@ -37,11 +37,17 @@ from ringtrail.web.dashboard.settings_common import (
     local_time,
     render_settings,
 )
+from ringtrail.web.dashboard.state import dashboard_of
 
 router = dashboard_router()
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NO_SUCH_USER = N_(
-    "Nobody has an account with this e-mail address. Ask them to be given an account first."
+    "Nobody in this organisation has this e-mail address. People new to it are added by the "
+    "administrator of this Ringtrail."
+)
+KEY_QUOTA_REACHED = N_(
+    "Your organisation has reached its limit of API keys. Revoke a key it no longer uses, "
+    "or ask the administrator of this Ringtrail to raise the limit."
 )
 
 
@@ -98,7 +104,11 @@ def add_user(
     email: Annotated[str, Form(max_length=254)] = "",
     role: Annotated[str, Form()] = "",
 ) -> Response:
-    """Give an existing user a role in the project (no role above one's own)."""
+    """Give someone of the organisation a role in the project (no role above one's own).
+
+    Another organisation's user gets the same answer as an e-mail nobody has; a superuser
+    (the installation's administrator) may add any account.
+    """
     opened = open_project(db, user, project_id, Permission.MANAGE_MEMBERS)
     form = {"email": email, "role": role}
 
@@ -107,11 +117,17 @@ def add_user(
             raise FormProblem(N_("Enter the person's e-mail address."))
         granted = chosen_role(role)
         try:
-            add_member(db, opened.project, opened.role, email=email.strip(), role=granted)
+            add_member(
+                db,
+                opened.project,
+                opened.role,
+                email=email.strip(),
+                role=granted,
+                anywhere=user.is_superuser,
+            )
         except InvalidInput as exc:
-            # The dashboard adds existing users only: with no password, a new e-mail is refused.
-            if exc.field == "password":
-                raise FormProblem(NO_SUCH_USER) from exc
+            if exc.field == "email":
+                raise FormProblem(NO_SUCH_USER) from None
             raise
 
     refusal = attempt(db, add, N_("The member could not be added."))
@@ -217,7 +233,14 @@ def issue_key(
     def issue() -> None:
         if not name.strip():
             raise FormProblem(N_("Give the key a name, such as the system that will use it."))
-        issued.append(issue_project_key(db, opened.project, opened.role, name, chosen_role(role)))
+        limit = dashboard_of(request).settings.max_api_keys_per_organization
+        try:
+            key = issue_project_key(
+                db, opened.project, opened.role, name, chosen_role(role), max_keys=limit
+            )
+        except QuotaExceeded as exc:
+            raise FormProblem(KEY_QUOTA_REACHED) from exc
+        issued.append(key)
 
     refusal = attempt(db, issue, N_("The API key could not be created."))
     if refusal is not None:

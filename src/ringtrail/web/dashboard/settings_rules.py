@@ -8,9 +8,12 @@ from fastapi import Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Permission
+from ringtrail.domain.rule_patterns import PatternProblem
 from ringtrail.services.pools import list_pools
 from ringtrail.services.source_rules import (
     CONDITION_FIELDS,
+    PatternRefused,
+    TooManyRules,
     add_rule,
     change_rule,
     get_rule,
@@ -38,6 +41,21 @@ CONDITION_ROWS = 3
 PRIORITY_STEP = 10
 FIRST_PRIORITY = 100
 MAX_PRIORITY = 1_000_000
+TOO_MANY_RULES = N_(
+    "This project already has 100 source rules, the most it may have. Delete one before adding "
+    "another."
+)
+PATTERN_REFUSED = {
+    PatternProblem.TOO_LONG: N_("A regular expression may be at most 200 characters long."),
+    PatternProblem.NESTED_REPEAT: N_(
+        "A regular expression repeats a group that holds one repeated item, as in (a+)+: this "
+        "can take exponential time. Write a+ instead."
+    ),
+    PatternProblem.TOO_LARGE: N_(
+        "A regular expression repeats too much, with counts such as {100}: it would be too "
+        "large once expanded."
+    ),
+}
 
 
 def next_priority(rules: list[SourceRule]) -> int:
@@ -162,19 +180,24 @@ def add_source_rule(
     def add() -> None:
         if not name.strip():
             raise FormProblem(N_("Give the rule a name."))
-        add_rule(
-            db,
-            project,
-            {
-                "name": name.strip(),
-                "priority": next_priority(list_rules(db, project)),
-                "conditions": rule_conditions(fields, ops, values),
-                "source": source.strip() or None,
-                "medium": medium.strip() or None,
-                "campaign": campaign.strip() or None,
-                **rule_target(db, project, target),
-            },
-        )
+        try:
+            add_rule(
+                db,
+                project,
+                {
+                    "name": name.strip(),
+                    "priority": next_priority(list_rules(db, project)),
+                    "conditions": rule_conditions(fields, ops, values),
+                    "source": source.strip() or None,
+                    "medium": medium.strip() or None,
+                    "campaign": campaign.strip() or None,
+                    **rule_target(db, project, target),
+                },
+            )
+        except TooManyRules as exc:
+            raise FormProblem(TOO_MANY_RULES) from exc
+        except PatternRefused as exc:
+            raise FormProblem(PATTERN_REFUSED[exc.problem]) from exc
 
     refusal = attempt(db, add, N_("The rule could not be added."))
     if refusal is not None:

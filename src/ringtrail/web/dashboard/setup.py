@@ -30,7 +30,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     """Add the dashboard's middleware and routes to `app`."""
-    app.state.dashboard = Dashboard.build(runtime.settings)
+    app.state.dashboard = Dashboard.build(runtime.settings, runtime.redis)
     install_sessions(app, runtime.settings)
     app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC_DIR)), name=STATIC_ROUTE)
     for module in (

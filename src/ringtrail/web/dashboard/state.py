@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis
 from fastapi import Request
 
 from ringtrail.settings import Settings
 from ringtrail.web.dashboard.i18n import Catalogs
 from ringtrail.web.dashboard.templating import Templates
-from ringtrail.web.dashboard.throttle import LoginThrottle
+from ringtrail.web.dashboard.throttle import LoginThrottle, login_throttle
 
 
 @dataclass
@@ -21,10 +22,12 @@ class Dashboard:
     throttle: LoginThrottle
 
     @classmethod
-    def build(cls, settings: Settings) -> Dashboard:
-        """Load the catalogs and compile nothing yet (templates compile on first use)."""
+    def build(cls, settings: Settings, redis_client: redis.Redis | None = None) -> Dashboard:
+        """Load the catalogs and compile nothing yet (templates compile on first use); the
+        login throttle counts in Redis when there is one."""
         catalogs = Catalogs.load(settings.default_locale)
-        return cls(settings=settings, templates=Templates(catalogs), throttle=LoginThrottle())
+        throttle = login_throttle(redis_client, settings.redis_key_prefix)
+        return cls(settings=settings, templates=Templates(catalogs), throttle=throttle)
 
 
 def dashboard_of(request: Request) -> Dashboard:

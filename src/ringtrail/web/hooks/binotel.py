@@ -20,7 +20,7 @@ from ringtrail.services.telephony_accounts import account_of_project, project_by
 from ringtrail.telephony import binotel
 from ringtrail.telephony.errors import InvalidPayload
 from ringtrail.web.deps import get_runtime
-from ringtrail.web.hooks.common import ingest_events
+from ringtrail.web.hooks.common import PublicKey, ingest_events, parse_events, read_form
 
 router = APIRouter(prefix="/binotel")
 
@@ -67,7 +67,7 @@ def _refused(status: int, reason: str) -> JSONResponse:
 
 
 @router.post("/{public_key}")
-async def binotel_call_completed(request: Request, public_key: str) -> Response:
+async def binotel_call_completed(request: Request, public_key: PublicKey) -> Response:
     """One Binotel request: check the sender, parse, ingest, answer success."""
     target = await run_in_threadpool(_find_target, request, public_key)
     if target is None:
@@ -81,16 +81,10 @@ async def binotel_call_completed(request: Request, public_key: str) -> Response:
     if not binotel.address_allowed(sender, target.allowed_ips):
         return _refused(403, f"address {sender} is not in this account's allowed_ips")
     try:
-        form = await request.form()
-    except Exception as exc:  # malformed multipart or too many fields
-        return _refused(400, f"the body is not a form: {exc}")
-    pairs = []
-    for name, value in form.multi_items():
-        if not isinstance(value, str):
-            return _refused(400, f"field {name!r} is a file")
-        pairs.append((name, value))
-    try:
-        events = binotel.parse_call_completed(binotel.parse_nested_form(pairs))
+        pairs = await read_form(request)
+        events = parse_events(
+            lambda: binotel.parse_call_completed(binotel.parse_nested_form(pairs))
+        )
     except InvalidPayload as exc:
         return _refused(400, str(exc))
     if events:

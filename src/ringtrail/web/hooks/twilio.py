@@ -40,12 +40,12 @@ from ringtrail.services.call_routing import (
     RouteReason,
     route_call,
 )
-from ringtrail.services.telephony_accounts import account_by_ref
+from ringtrail.services.telephony_accounts import accounts_by_ref
 from ringtrail.storage.models import Project
 from ringtrail.telephony import twilio
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 from ringtrail.web.deps import get_runtime
-from ringtrail.web.hooks.common import ingest_events
+from ringtrail.web.hooks.common import ingest_events, parse_events, read_form
 
 router = APIRouter(prefix="/twilio")
 log = logging.getLogger(__name__)
@@ -70,16 +70,26 @@ class TwilioRequest:
     params: dict[str, str]
 
 
-def _find_target(request: Request, account_sid: str, dialled: str | None) -> TwilioTarget | None:
-    """The target of `account_sid`, routing `dialled` when given; None for unknown accounts."""
+def _find_target(
+    request: Request, form: TwilioRequest, account_sid: str, dialled: str | None
+) -> TwilioTarget | None:
+    """The target of `account_sid`, routing `dialled` when given; None for unknown accounts.
+
+    An AccountSid is no secret and several projects may name it: the request is the project's
+    whose stored auth token signs it (preferring, among several, the one tracking `dialled`),
+    so naming someone else's AccountSid gets a project nothing. When no token signs it the
+    oldest account is returned and `_verify` refuses the request.
+    """
     with get_runtime(request).sessions() as db:
-        account = account_by_ref(db, twilio.PROVIDER, account_sid)
-        if account is None:
-            return None
-        route = None
-        if dialled is not None:
-            route = route_call(db, dialled, project=db.get(Project, account.project_id))
-        return TwilioTarget(account.project_id, account.secret, route)
+        accounts = accounts_by_ref(db, twilio.PROVIDER, account_sid)
+        signing = [a for a in accounts if _signed_by(request, form, a.secret)] or accounts[:1]
+        for account in signing:
+            route = None
+            if dialled is not None:
+                route = route_call(db, dialled, project=db.get(Project, account.project_id))
+            if route is None or route.tracking_number_id is not None or account is signing[-1]:
+                return TwilioTarget(account.project_id, account.secret, route)
+        return None
 
 
 def public_request_url(request: Request) -> str:
@@ -120,16 +130,18 @@ def _refused(status: int, reason: str) -> JSONResponse:
 
 
 async def _read_form(request: Request) -> TwilioRequest:
-    try:
-        form = await request.form()
-    except Exception as exc:  # malformed multipart or too many fields
-        raise InvalidPayload(f"the body is not a form: {exc}") from None
     fields: dict[str, list[str]] = {}
-    for name, value in form.multi_items():
-        if not isinstance(value, str):
-            raise InvalidPayload(f"field {name!r} is a file")
+    for name, value in await read_form(request):
         fields.setdefault(name, []).append(value)
     return TwilioRequest(fields, {name: values[0] for name, values in fields.items()})
+
+
+def _signed_by(request: Request, form: TwilioRequest, auth_token: str | None) -> bool:
+    try:
+        _verify(request, form, TwilioTarget(0, auth_token, None))
+    except BadSignature:
+        return False
+    return True
 
 
 def _verify(request: Request, form: TwilioRequest, target: TwilioTarget) -> None:
@@ -167,7 +179,7 @@ async def _verified(
     if not account_sid:
         raise BadSignature("AccountSid is missing: the request cannot be verified")
     dialled = form.params.get(dialled_param, "") if dialled_param else None
-    target = await run_in_threadpool(_find_target, request, account_sid, dialled)
+    target = await run_in_threadpool(_find_target, request, form, account_sid, dialled)
     if target is None:
         raise BadSignature("no active Twilio account with this AccountSid")
     _verify(request, form, target)
@@ -188,7 +200,7 @@ async def twilio_voice(request: Request) -> Response:
         return _refused(403, "AccountSid is missing: the request cannot be verified")
     memory = _route_memory(request)
     try:
-        target = await run_in_threadpool(_find_target, request, account_sid, dialled)
+        target = await run_in_threadpool(_find_target, request, form, account_sid, dialled)
     except Exception as exc:  # the database is down, or worse: never a 500 on the call path
         known = memory.recall(twilio.PROVIDER, account_sid, dialled)
         if known is None:
@@ -224,8 +236,10 @@ async def twilio_voice(request: Request) -> Response:
     if route.reason is not RouteReason.TRACKING_NUMBER:
         log.info("Twilio call to %s: %s", dialled, route.reason)
     try:
-        events = twilio.voice_events(
-            form.params, received_at=received_at, forwarded_to=route.forward_to
+        events = parse_events(
+            lambda: twilio.voice_events(
+                form.params, received_at=received_at, forwarded_to=route.forward_to
+            )
         )
     except InvalidPayload as exc:
         log.warning("Twilio voice webhook not stored: %s", exc)
@@ -239,7 +253,7 @@ async def twilio_dial_done(request: Request) -> Response:
     received_at = datetime.now(UTC)
     try:
         form, target = await _verified(request, None)
-        events = twilio.dial_events(form.params, received_at=received_at)
+        events = parse_events(lambda: twilio.dial_events(form.params, received_at=received_at))
     except BadSignature as exc:
         return _refused(403, str(exc))
     except InvalidPayload as exc:
@@ -259,7 +273,9 @@ async def twilio_status(request: Request) -> Response:
     try:
         form, target = await _verified(request, "To")
         forwarded = target.route is None or target.route.forward_to is not None
-        events = twilio.status_events(form.params, received_at=received_at, forwarded=forwarded)
+        events = parse_events(
+            lambda: twilio.status_events(form.params, received_at=received_at, forwarded=forwarded)
+        )
     except BadSignature as exc:
         return _refused(403, str(exc))
     except InvalidPayload as exc:
@@ -275,7 +291,7 @@ async def twilio_recording(request: Request) -> Response:
     received_at = datetime.now(UTC)
     try:
         form, target = await _verified(request, None)
-        events = twilio.recording_events(form.params, received_at=received_at)
+        events = parse_events(lambda: twilio.recording_events(form.params, received_at=received_at))
     except BadSignature as exc:
         return _refused(403, str(exc))
     except InvalidPayload as exc:

@@ -24,7 +24,7 @@ from ringtrail.services.telephony_accounts import account_of_project, project_by
 from ringtrail.telephony import zadarma
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 from ringtrail.web.deps import get_runtime
-from ringtrail.web.hooks.common import ingest_events
+from ringtrail.web.hooks.common import PublicKey, ingest_events, parse_events, read_form
 
 router = APIRouter(prefix="/zadarma")
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _refused(status: int, reason: str) -> JSONResponse:
 
 
 @router.get("/{public_key}", response_class=PlainTextResponse)
-async def zadarma_echo(request: Request, public_key: str) -> Response:
+async def zadarma_echo(request: Request, public_key: PublicKey) -> Response:
     """Zadarma's URL check: echo `zd_echo` back as plain text."""
     echo = request.query_params.get("zd_echo")
     if echo is None:
@@ -92,7 +92,7 @@ async def zadarma_echo(request: Request, public_key: str) -> Response:
 
 
 @router.post("/{public_key}")
-async def zadarma_notification(request: Request, public_key: str) -> Response:
+async def zadarma_notification(request: Request, public_key: PublicKey) -> Response:
     """One PBX notification: verify, turn into call events, ingest."""
     target = await run_in_threadpool(_find_target, request, public_key)
     if target is None:
@@ -100,7 +100,7 @@ async def zadarma_notification(request: Request, public_key: str) -> Response:
     if not target.has_account or not target.secret:
         return _refused(403, "no Zadarma account with an API secret is set up for this project")
     try:
-        form = await _read_form(request)
+        form = _first_values(await read_form(request))
     except InvalidPayload as exc:
         return _refused(400, str(exc))
     event = form.get("event", "")
@@ -110,8 +110,10 @@ async def zadarma_notification(request: Request, public_key: str) -> Response:
         return Response(status_code=200)
     try:
         zadarma.verify_signature(form, request.headers.get("Signature"), target.secret)
-        events = zadarma.parse_notification(
-            form, timezone=pbx_timezone(target), received_at=datetime.now(UTC)
+        events = parse_events(
+            lambda: zadarma.parse_notification(
+                form, timezone=pbx_timezone(target), received_at=datetime.now(UTC)
+            )
         )
     except BadSignature as exc:
         return _refused(403, str(exc))
@@ -122,14 +124,8 @@ async def zadarma_notification(request: Request, public_key: str) -> Response:
     return Response(status_code=200)
 
 
-async def _read_form(request: Request) -> dict[str, str]:
-    try:
-        form = await request.form()
-    except Exception as exc:  # malformed multipart or too many fields
-        raise InvalidPayload(f"the body is not a form: {exc}") from None
+def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     values: dict[str, str] = {}
-    for name, value in form.multi_items():
-        if not isinstance(value, str):
-            raise InvalidPayload(f"field {name!r} is a file")
+    for name, value in pairs:
         values.setdefault(name, value)
     return values

@@ -2,13 +2,14 @@
 
 Bodies are JSON sent as `text/plain` (a CORS "simple request", no preflight) or as
 `application/json` (preflight answered by OPTIONS). CORS headers echo the Origin only when
-its host is one of the project's allowed domains or a subdomain of one.
+its host is one of the project's allowed domains or a subdomain of one. The body's size is
+limited before it gets here (web.body_limit); text that cannot be stored (NUL characters,
+lone surrogates) or JSON nested too deep is refused with the field it is in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from ringtrail.domain.input_checks import NotJson, TooDeep, UnusableInput, load_json
 from ringtrail.leases.base import LeaseBackend
 from ringtrail.leases.factory import make_lease_backend
 from ringtrail.runtime import Runtime
@@ -30,7 +32,6 @@ from ringtrail.web.deps import get_runtime
 
 router = APIRouter(prefix="/t/v1", tags=["tracking"])
 
-MAX_BODY_BYTES = 16 * 1024
 STATUS = {
     "too_large": 413,
     "unknown_project": 404,
@@ -127,7 +128,7 @@ async def start_visit(request: Request) -> Response:
     """Start (or continue) a visit: the numbers this visitor must see instead of the page's."""
     origin = request.headers.get("origin")
     try:
-        body = _parse(await _read_body(request), VisitBody)
+        body = _parse(await request.body(), VisitBody)
     except BadBody as exc:
         return _error(exc.status, exc.detail, None, reason=exc.reason)
     service = tracking_service(request)
@@ -166,7 +167,7 @@ async def heartbeat(request: Request) -> Response:
     """Extend the visit's hold while its tab is visible."""
     origin = request.headers.get("origin")
     try:
-        body = _parse(await _read_body(request), HeartbeatBody)
+        body = _parse(await request.body(), HeartbeatBody)
     except BadBody as exc:
         return _error(exc.status, exc.detail, None, reason=exc.reason)
     service = tracking_service(request)
@@ -208,25 +209,16 @@ async def ping() -> dict[str, bool]:
     return {"ok": True}
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadBody(413, f"body larger than {MAX_BODY_BYTES} bytes", "too_large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadBody(413, f"body larger than {MAX_BODY_BYTES} bytes", "too_large")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _parse(raw: bytes, model: type[Body]) -> Body:
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadBody(400, f"body is not JSON: {exc}", "bad_json") from exc
+        data = load_json(raw)
+    except TooDeep as exc:
+        raise BadBody(400, f"body is {exc.problem}", "bad_json") from exc
+    except NotJson as exc:
+        raise BadBody(400, f"body is not JSON: {exc.problem}", "bad_json") from exc
+    except UnusableInput as exc:
+        detail = [{"loc": ["body", *exc.where], "msg": exc.problem, "type": "value_error"}]
+        raise BadBody(422, detail, "invalid_body") from exc
     if not isinstance(data, dict):
         raise BadBody(400, "body must be a JSON object", "bad_json")
     try:
