@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     database_statement_timeout_seconds: float = Field(default=30, ge=0)
     max_projects_per_organization: int = Field(default=100, ge=1)
     max_api_keys_per_organization: int = Field(default=50, ge=1)
+    metrics_token: str = ""
 
     _resolved_key: str | None = PrivateAttr(default=None)
 
@@ -162,6 +163,16 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _long_enough_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
+            )
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: str) -> str:
         value = value.strip()
         if value and len(value) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(

@@ -1,7 +1,8 @@
-"""`ringtrail serve` before it serves: the schema check and the port claim."""
+"""`ringtrail serve` before it serves: the schema check, the port claim, the workers' app."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,10 +11,11 @@ import pytest
 
 from ringtrail.cli.context import prepare_schema
 from ringtrail.cli.errors import CliError
-from ringtrail.cli.serve import claim_port, display_url
+from ringtrail.cli.serve import claim_port, display_url, worker_app
 from ringtrail.runtime import bootstrap
 from ringtrail.settings import Settings
 from ringtrail.storage import migrate
+from ringtrail.web.access_log import ACCESS_LOGGER, RedactRecordingTokens
 from tests.cli.conftest import Invoke, assert_one_error_line
 from tests.conftest import create_postgres_database, drop_postgres_database
 
@@ -110,3 +112,27 @@ def test_free_port_can_be_claimed_and_released() -> None:
     sock = claim_port("127.0.0.1", 0)
     assert sock.family == socket.AF_INET
     sock.close()
+
+
+def test_several_workers_on_the_embedded_sqlite_database_are_refused(invoke: Invoke) -> None:
+    result = invoke("serve", "--workers", "2", "--port", "1")
+    line = assert_one_error_line(result, 1)
+    assert "--workers 2 needs PostgreSQL" in line
+    assert "RINGTRAIL_DATABASE_URL" in line
+    assert "RINGTRAIL_REDIS_URL" in line
+
+
+def test_each_worker_builds_its_own_runtime_and_redacts_its_access_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    access = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(access, "filters", [])
+    monkeypatch.setenv("RINGTRAIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RINGTRAIL_DATABASE_URL", "")
+    monkeypatch.setenv("RINGTRAIL_SECRET_KEY", "test-secret-key-not-for-production")
+    app = worker_app()
+    try:
+        assert any(isinstance(f, RedactRecordingTokens) for f in access.filters)
+        assert app.state.runtime.settings.data_dir == tmp_path
+    finally:
+        app.state.runtime.close()

@@ -72,6 +72,8 @@ PUBLIC_PATHS: dict[str, str] = {
     "/docs/assets": "the API documentation page's scripts and styles",
     "/t.js": "the tracking script every visitor's browser loads",
     "/healthz": "the load balancer's probe; names no tenant",
+    "/metrics": "Prometheus scrapes: the operator's RINGTRAIL_METRICS_TOKEN, not a user's "
+    "credentials, opens it (404 while unset); counts and ids only, no tenant data",
     "/recordings/{token}": "a signed, expiring link: the token is the credential",
     "/static": "the dashboard's CSS, scripts and images",
     "/login": "the sign-in form and its post",
@@ -104,6 +106,9 @@ API_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("telephony",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     ("costs",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     ("deals",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
+    # Erasing a caller's data and reading who changed what: admins and owners.
+    ("erasures",): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
+    ("audit-log",): Rule(P.MANAGE_PROJECT),
 }
 # Other /api/v1 routes, by their literal path segments.
 API_TOP_RULES: dict[tuple[str, ...], Rule] = {
@@ -122,6 +127,7 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("settings", "rules"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "users"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("settings", "api-keys"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
+    ("settings", "privacy"): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
 }
 # Other dashboard pages, by their literal path segments.
 DASHBOARD_TOP_RULES: dict[tuple[str, ...], Rule] = {
@@ -310,6 +316,7 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
     ("PUT", f"{API_PROJECT}/costs"): _json([]),
     ("POST", f"{API_PROJECT}/costs/csv"): _csv("date,source,cost\n2025-03-01,walk,1\n"),
     ("PUT", f"{API_PROJECT}/deals"): _json([]),
+    ("POST", f"{API_PROJECT}/erasures"): lambda n: Body(json={"phone": number(n)}),
     ("POST", f"{API_PROJECT}/deals/csv"): _csv("deal_id,phone,status\nWALK-1,+380671234567,open\n"),
 }
 # Dashboard forms that need fields to succeed (the rest post the CSRF token alone and, for a
@@ -341,6 +348,8 @@ DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
     ("POST", "/p/{project_id}/settings/users"): _form({"email": COLLEAGUES[1], "role": "viewer"}),
     ("POST", "/p/{project_id}/settings/api-keys"): _form({"name": "walk", "role": "viewer"}),
     ("POST", "/p/{project_id}/settings/users/{user_id}/role"): _form({"role": "sales"}),
+    ("POST", "/p/{project_id}/settings/privacy"): _form({"call_retention_days": "400"}),
+    ("POST", "/p/{project_id}/settings/privacy/erase"): lambda n: Body(form={"phone": number(n)}),
 }
 
 

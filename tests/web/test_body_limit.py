@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +93,13 @@ def call(
     async def send(message: Message) -> None:
         messages.append(message)
 
-    asyncio.run(asyncio.wait_for(app(scope, upload.receive, send), timeout=60))
+    async def serve() -> None:
+        await asyncio.wait_for(app(scope, upload.receive, send), timeout=60)
+
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in the
+    # main thread for the whole session, and asyncio.run refuses to start inside it.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, serve()).result()
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     names = {k.decode().lower(): v.decode() for k, v in start["headers"]}

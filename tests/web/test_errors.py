@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ringtrail.runtime import bootstrap
+from ringtrail.runtime import Runtime, bootstrap
 from ringtrail.settings import Settings
 from ringtrail.web.app import create_app
 from tests.conftest import World
@@ -98,3 +98,37 @@ def test_a_nul_in_an_api_text_field_is_a_422_naming_the_reason(
     )
     assert response.status_code == 422, response.text
     assert "NUL" in response.text
+
+
+@pytest.fixture
+def redis_down_client(runtime: Runtime, tmp_path: Path) -> Iterator[TestClient]:
+    """The app on the test database with a Redis that refuses every connection."""
+    settings = Settings(
+        database_url=runtime.settings.database_url,
+        data_dir=tmp_path / "redis-down",
+        secret_key="test-secret-key-not-for-production",
+        redis_url=f"redis://{DOWN_HOST}:{DOWN_PORT}/0",
+    )
+    app_runtime = bootstrap(settings)
+    try:
+        with TestClient(create_app(app_runtime), raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        app_runtime.close()
+
+
+def test_a_redis_outage_answers_503_with_retry_after_not_a_500(
+    redis_down_client: TestClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    site = f"https://{world.ours.project.allowed_domains[0]}"
+    body = {"key": world.ours.project.public_key, "url": f"{site}/?utm_source=google"}
+    response = redis_down_client.post(
+        "/t/v1/visit", content=json.dumps(body), headers={"Origin": site}
+    )
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"]
+    assert response.json() == {"detail": "service unavailable; retry later"}
+    assert_names_no_address(response.text)
+    # One line saying why, for the operator; no traceback.
+    assert "redis unavailable" in caplog.text and "Traceback" not in caplog.text

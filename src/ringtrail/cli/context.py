@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.cli.errors import CliError, settings_error
 from ringtrail.runtime import Runtime, bootstrap
+from ringtrail.services.audit import Actor, act_as
 from ringtrail.settings import Settings
 from ringtrail.storage import migrate
 from ringtrail.storage.db import ping, unit_of_work
@@ -64,4 +65,5 @@ def transaction(settings: Settings | None = None) -> Iterator[Session]:
         open_runtime(settings or load_settings()) as runtime,
         unit_of_work(runtime.sessions) as session,
     ):
+        act_as(session, Actor("cli"))
         yield session

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ringtrail import __version__
-from ringtrail.cli import apikeys, projects, reports, secrets, users
+from ringtrail.cli import apikeys, privacy, projects, reports, secrets, users
 from ringtrail.cli.demo import demo
 from ringtrail.cli.errors import GuardedGroup
 from ringtrail.cli.migrate import migrate
@@ -51,6 +51,7 @@ app.add_typer(projects.app, name="project")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(reports.app, name="reports")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(privacy.app, name="privacy")
 app.command(name="sip-events")(sip_events)
 app.command()(worker)
 

@@ -20,6 +20,7 @@ class Permission(StrEnum):
 
     VIEW_REPORTS = "view_reports"
     VIEW_CALLS = "view_calls"
+    SEE_CALLER_NUMBERS = "see_caller_numbers"
     MARK_CALLS = "mark_calls"
     MANAGE_TRACKING = "manage_tracking"
     MANAGE_MONEY = "manage_money"
@@ -30,11 +31,19 @@ class Permission(StrEnum):
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.VIEW_REPORTS, Permission.VIEW_CALLS}),
-    Role.SALES: frozenset({Permission.VIEW_REPORTS, Permission.VIEW_CALLS, Permission.MARK_CALLS}),
+    Role.SALES: frozenset(
+        {
+            Permission.VIEW_REPORTS,
+            Permission.VIEW_CALLS,
+            Permission.SEE_CALLER_NUMBERS,
+            Permission.MARK_CALLS,
+        }
+    ),
     Role.MARKETER: frozenset(
         {
             Permission.VIEW_REPORTS,
             Permission.VIEW_CALLS,
+            Permission.SEE_CALLER_NUMBERS,
             Permission.MARK_CALLS,
             Permission.MANAGE_TRACKING,
             Permission.MANAGE_MONEY,

@@ -16,7 +16,7 @@ import httpx
 
 from ringtrail.jobs.recording_fetch import FetchReport, fetch_client, fetch_due_recordings
 from ringtrail.jobs.report_rollups import RollupReport, refresh_report_rollups
-from ringtrail.jobs.retention import delete_expired_recordings
+from ringtrail.jobs.retention import RetentionReport, enforce_retention
 from ringtrail.recordings.factory import make_store
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
@@ -38,6 +38,7 @@ class JobReport:
     deleted: int
     busy: bool
     rollups: RollupReport = field(default_factory=lambda: RollupReport(days=0, visit_days=0))
+    retention: RetentionReport = field(default_factory=RetentionReport)
 
 
 def run_due_jobs(
@@ -50,23 +51,26 @@ def run_due_jobs(
     retention_limit: int = RETENTION_LIMIT,
     rollup_limit: int = ROLLUP_LIMIT,
 ) -> JobReport:
-    """One pass of every job as of `now`: retention, recording fetches, report rollups."""
+    """One pass of every job as of `now`: retention, recording fetches, report rollups.
+
+    `deleted` counts the recordings retention deleted; `retention` has the rest."""
     store = store or make_store(runtime.settings)
     client = http or fetch_client(runtime)
     try:
-        deleted = delete_expired_recordings(runtime.engine, store, now, retention_limit)
+        retention = enforce_retention(runtime.engine, store, now, retention_limit)
         fetch = fetch_due_recordings(runtime, store, client, now, fetch_limit)
     finally:
         if http is None:
             client.close()
     rollups = refresh_report_rollups(runtime.sessions, now, limit=rollup_limit)
+    deleted = retention.recordings
     busy = (
-        deleted >= retention_limit
+        retention.busy
         or fetch.claimed >= fetch_limit
         or rollups.days >= rollup_limit
         or rollups.visit_days > 0
     )
-    return JobReport(fetch=fetch, deleted=deleted, busy=busy, rollups=rollups)
+    return JobReport(fetch=fetch, deleted=deleted, busy=busy, rollups=rollups, retention=retention)
 
 
 class JobWorker:
@@ -104,6 +108,16 @@ class JobWorker:
                 report.fetch.retried,
                 report.fetch.failed,
                 report.deleted,
+            )
+        kept = report.retention
+        if kept.transcripts or kept.calls or kept.visits or kept.visitors:
+            log.info(
+                "jobs: retention deleted %d call(s), %d visit(s), %d visitor(s)"
+                " and cleared %d transcript(s)",
+                kept.calls,
+                kept.visits,
+                kept.visitors,
+                kept.transcripts,
             )
         if report.rollups.days or report.rollups.visit_days or report.rollups.months:
             log.info(

@@ -217,9 +217,16 @@ class RedisLeaseBackend(HistoryLeaseBackend):
         return NewVisitorStart(rows.visitor_id, rows.visit_id, outcome)
 
     def heartbeat(self, pool: PoolRef, visitor_id: int, now: datetime) -> Heartbeat | None:
-        reply = self._heartbeat(
-            keys=self.keys(pool), args=[to_ms(now), _ms(pool.timings.grace), visitor_id]
-        )
+        keys = self.keys(pool)
+        args = [to_ms(now), _ms(pool.timings.grace), visitor_id]
+        for _attempt in range(MAX_ATTEMPTS):
+            reply = self._heartbeat(keys=keys, args=args)
+            if not reply or _text(reply[0]) != "unloaded":
+                break
+            self.reload_pool(pool, now)  # Redis lost the pool: its holds come from SQL
+        else:
+            log.warning("pool %s could not be loaded into Redis; heartbeat refused", pool.pool_id)
+            return None
         if not reply:
             return None
         number_id, hold_until = int(_text(reply[0])), from_ms(_text(reply[1]))

@@ -86,8 +86,11 @@ end
 return 0
 """
 
+# Like ACQUIRE, says 'unloaded' when the pool is not in Redis (lost with Redis's data): the
+# caller reloads it from the lease history and asks again, so a live hold is not called gone.
 HEARTBEAT = """
 local now, grace, visitor = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+if redis.call('EXISTS', KEYS[7]) == 0 then return {'unloaded'} end
 local own = redis.call('HGET', KEYS[4], visitor)
 if not own then return false end
 local ends = redis.call('ZSCORE', KEYS[2], own)

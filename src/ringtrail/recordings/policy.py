@@ -134,6 +134,6 @@ def recording_key(
     return f"{owner}/c{call_id}/r{recording_id}-{version}{extension_for(content_type)}"
 
 
-def retention_deadline(started_at: datetime, retention_days: int) -> datetime:
-    """When a call's audio is deleted under a retention of `retention_days`."""
-    return started_at + timedelta(days=retention_days)
+def retention_deadline(started_at: datetime, retention_days: int | None) -> datetime | None:
+    """When a call's audio is deleted under a retention of `retention_days` (None: never)."""
+    return None if retention_days is None else started_at + timedelta(days=retention_days)

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
+from ringtrail.services.audit import record
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound
 from ringtrail.services.quotas import ensure_api_key_quota
 from ringtrail.services.user_sessions import revoke_user_sessions
@@ -207,7 +209,20 @@ def issue_api_key(
     )
     db.add(key)
     db.flush()
+    _log_key(db, key, "api_key.create", {"name": (None, name), "role": (None, role.value)})
     return IssuedApiKey(key=key, secret=secret)
+
+
+def _log_key(db: Session, key: ApiKey, action: str, changes: dict[str, tuple[Any, Any]]) -> None:
+    record(
+        db,
+        organization_id=key.organization_id,
+        project_id=key.project_id,
+        action=action,
+        object_type="api_key",
+        object_id=key.id,
+        changes={name: {"old": old, "new": new} for name, (old, new) in changes.items()},
+    )
 
 
 def resolve_api_key(db: Session, secret: str, now: datetime | None = None) -> ApiKey | None:
@@ -231,5 +246,13 @@ def revoke_api_key(db: Session, key_id: int, organization_id: int, now: datetime
     key = db.get(ApiKey, key_id)
     if key is None or key.organization_id != organization_id:
         raise NotFound("no such API key")
-    key.revoked_at = key.revoked_at or now
+    revoke_key(db, key, now)
     return key
+
+
+def revoke_key(db: Session, key: ApiKey, now: datetime) -> None:
+    """Refuse `key` from now on (it stays listed); logged the first time."""
+    if key.revoked_at is None:
+        key.revoked_at = now
+        db.flush()
+        _log_key(db, key, "api_key.revoke", {"revoked_at": (None, now.isoformat())})

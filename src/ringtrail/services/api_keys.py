@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
-from ringtrail.services.accounts import IssuedApiKey, issue_api_key
+from ringtrail.services.accounts import IssuedApiKey, issue_api_key, revoke_key
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.members import ensure_may_grant
 from ringtrail.storage.models import ApiKey, Organization, Project
@@ -47,6 +47,5 @@ def revoke_project_key(
     if key is None or key.project_id != project.id:
         raise NotFound("no such API key in this project")
     ensure_may_grant(actor_role, Role(key.role))
-    key.revoked_at = key.revoked_at or now
-    db.flush()
+    revoke_key(db, key, now)
     return key

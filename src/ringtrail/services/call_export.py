@@ -63,10 +63,15 @@ def export_calls(
     filters: CallFilters,
     kind: str,
     translate: Callable[[str], str] = str,
+    *,
+    mask_callers: bool = False,
 ) -> bytes:
-    """The project's calls matching `filters` as a "csv" or "xlsx" file (times in its zone)."""
+    """The project's calls matching `filters` as a "csv" or "xlsx" file (times in its zone).
+
+    `mask_callers` hides the middle of callers' numbers (roles that may not see them)."""
     labels = [translate(label) for _, label in COLUMNS]
-    rows = export_rows(iter_calls(db, project, filters, limit=MAX_EXPORT_ROWS))
+    calls = iter_calls(db, project, filters, limit=MAX_EXPORT_ROWS, mask_callers=mask_callers)
+    rows = export_rows(calls)
     zone = project_zone(project)
     if kind == "xlsx":
         return to_xlsx(labels, rows, zone, sheet_title=translate(N_("Calls")))

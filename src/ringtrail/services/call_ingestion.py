@@ -193,7 +193,7 @@ class _ProjectInfo:
     id: int
     default_country: str
     unique_window: timedelta
-    retention_days: int
+    retention_days: int | None
     grace_minutes: int
     cooldown_minutes: int
     zone: ZoneInfo
@@ -567,7 +567,7 @@ class CallIngestion:
             known.add((item.row["id"], url))
             project_id = item.values.get("project_id", item.row["project_id"])
             project = self._project(connection, batch, project_id)
-            retention = timedelta(days=project.retention_days if project else 365)
+            days = project.retention_days if project else 365
             started_at = cast(CallTimeline, item.timeline).started_at
             rows.append(
                 {
@@ -577,7 +577,7 @@ class CallIngestion:
                     "duration_seconds": event.recording_duration,
                     "attempts": 0,
                     "next_attempt_at": now,
-                    "delete_after": started_at + retention,
+                    "delete_after": None if days is None else started_at + timedelta(days=days),
                     "created_at": now,
                 }
             )

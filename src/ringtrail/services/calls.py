@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from ringtrail.domain.attribution import AttributionKind
 from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
+from ringtrail.domain.privacy import mask_phone
 from ringtrail.domain.reports.facts import DURATION_BUCKETS, NOT_ANSWERED_BUCKET, CallOrigin
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.reports.engine import visitor_region_column
@@ -349,9 +350,10 @@ def _hour_of_week(
     return or_(*(and_(Call.started_at >= low, Call.started_at < high) for low, high in ranges))
 
 
-def _search(text: str) -> ColumnElement[bool] | None:
-    """Calls whose caller number holds the digits typed, or whose source, campaign or keyword
-    holds the text (case-insensitive; SQLite folds ASCII letters only)."""
+def _search(text: str, *, by_caller: bool = True) -> ColumnElement[bool] | None:
+    """Calls whose caller number holds the digits typed (unless `by_caller` is off), or whose
+    source, campaign or keyword holds the text (case-insensitive; SQLite folds ASCII letters
+    only)."""
     text = text.replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
     if not text:
         return None
@@ -360,13 +362,22 @@ def _search(text: str) -> ColumnElement[bool] | None:
         for column in (Call.source, Call.campaign, Call.keyword)
     ]
     digits = "".join(char for char in text if char.isdigit())
-    if len(digits) >= 3 and len(digits) * 2 >= len(text.replace(" ", "")):
+    if by_caller and len(digits) >= 3 and len(digits) * 2 >= len(text.replace(" ", "")):
         matches.append(Call.caller_e164.contains(digits, autoescape=True))
     return or_(*matches)
 
 
-def _conditions(db: Session, project: Project, filters: CallFilters) -> list[ColumnElement[bool]]:
-    """The SQL conditions for `filters`, or InvalidInput naming the filter that cannot be read."""
+def _conditions(
+    db: Session, project: Project, filters: CallFilters, *, by_caller: bool = True
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions for `filters`, or InvalidInput naming the filter that cannot be read.
+
+    Without `by_caller` (a role that sees callers' numbers masked) the caller filter is
+    refused and the search leaves callers' numbers alone: matching digits one query at a time
+    would otherwise reveal the masked part.
+    """
+    if not by_caller and filters.caller is not None:
+        raise InvalidInput("caller", "your role may not look calls up by the caller's number")
     zone = project_zone(project)
     conditions: list[ColumnElement[bool]] = [Call.project_id == project.id]
     start = end = None
@@ -427,7 +438,7 @@ def _conditions(db: Session, project: Project, filters: CallFilters) -> list[Col
     if filters.hour_of_week is not None:
         conditions.append(_hour_of_week(db, project, filters.hour_of_week, zone, start, end))
     if filters.search is not None:
-        found = _search(filters.search)
+        found = _search(filters.search, by_caller=by_caller)
         if found is not None:
             conditions.append(found)
     return conditions
@@ -451,7 +462,9 @@ def _recorded(db: Session, call_ids: Iterable[int]) -> set[int]:
     return set(db.scalars(query))
 
 
-def _summary_values(call: Call, tags: list[str], has_recording: bool) -> dict[str, Any]:
+def _summary_values(
+    call: Call, tags: list[str], has_recording: bool, mask_callers: bool = False
+) -> dict[str, Any]:
     """The one place a stored call becomes what the API shows."""
     return {
         "id": call.id,
@@ -461,7 +474,7 @@ def _summary_values(call: Call, tags: list[str], has_recording: bool) -> dict[st
         "duration_seconds": call.duration_seconds,
         "talk_seconds": call.talk_seconds,
         "status": call.status,
-        "caller": call.caller_e164,
+        "caller": mask_phone(call.caller_e164) if mask_callers else call.caller_e164,
         "dialled": call.dialled_e164,
         "tracking_number_id": call.tracking_number_id,
         "is_first_time": call.is_first_time,
@@ -489,11 +502,14 @@ def list_calls(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE,
+    mask_callers: bool = False,
 ) -> CallPage:
-    """One page of the project's calls matching `filters`, newest first, after `cursor`."""
+    """One page of the project's calls matching `filters`, newest first, after `cursor`.
+
+    `mask_callers` hides the middle of callers' numbers (roles that may not see them)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-    conditions = _conditions(db, project, filters)
+    conditions = _conditions(db, project, filters, by_caller=not mask_callers)
     if cursor is not None:
         after = decode_cursor(cursor)
         conditions.append(
@@ -514,7 +530,9 @@ def list_calls(
     ids = [call.id for call in calls]
     tags, recorded = _tags_of(db, ids), _recorded(db, ids)
     items = [
-        CallSummary(**_summary_values(call, tags.get(call.id, []), call.id in recorded))
+        CallSummary(
+            **_summary_values(call, tags.get(call.id, []), call.id in recorded, mask_callers)
+        )
         for call in calls
     ]
     next_cursor = None
@@ -525,13 +543,20 @@ def list_calls(
 
 
 def iter_calls(
-    db: Session, project: Project, filters: CallFilters, *, limit: int
+    db: Session, project: Project, filters: CallFilters, *, limit: int, mask_callers: bool = False
 ) -> Iterator[CallSummary]:
     """Up to `limit` of the project's calls matching `filters`, newest first (for exports)."""
     cursor = None
     left = limit
     while left > 0:
-        page = list_calls(db, project, filters, cursor=cursor, limit=min(MAX_PAGE, left))
+        page = list_calls(
+            db,
+            project,
+            filters,
+            cursor=cursor,
+            limit=min(MAX_PAGE, left),
+            mask_callers=mask_callers,
+        )
         yield from page.items
         left -= len(page.items)
         if page.next_cursor is None:
@@ -539,7 +564,9 @@ def iter_calls(
         cursor = page.next_cursor
 
 
-def get_call(db: Session, project: Project, call_id: int) -> CallDetail:
+def get_call(
+    db: Session, project: Project, call_id: int, *, mask_callers: bool = False
+) -> CallDetail:
     """One of the project's calls with its attribution trace and events, or NotFound."""
     call = db.get(Call, call_id)
     if call is None or call.project_id != project.id:
@@ -562,7 +589,7 @@ def get_call(db: Session, project: Project, call_id: int) -> CallDetail:
         .order_by(CallScore.created_at, CallScore.id)
     )
     return CallDetail(
-        **_summary_values(call, tags, bool(_recorded(db, [call.id]))),
+        **_summary_values(call, tags, bool(_recorded(db, [call.id])), mask_callers),
         attribution_reason=call.attribution_reason,
         candidates=list(call.candidates or []),
         snapshot=dict(call.snapshot or {}),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ringtrail.domain.roles import Role, outranks_or_equals
+from ringtrail.services.audit import record
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ringtrail.services.tracking import flush_or_conflict
 from ringtrail.services.user_sessions import revoke_user_sessions
@@ -90,7 +91,22 @@ def add_member(
     membership = Membership(user_id=user.id, project_id=project.id, role=role.value)
     db.add(membership)
     flush_or_conflict(db, f"{user.email} is already a member of this project")
+    _log_role(db, project, "member.add", user.id, None, role.value)
     return _member(user, membership)
+
+
+def _log_role(
+    db: Session, project: Project, action: str, user_id: int, old: str | None, new: str | None
+) -> None:
+    record(
+        db,
+        organization_id=project.organization_id,
+        project_id=project.id,
+        action=action,
+        object_type="member",
+        object_id=user_id,
+        changes={"role": {"old": old, "new": new}},
+    )
 
 
 def _person_known_to(db: Session, project: Project, email: str, *, anywhere: bool) -> User | None:
@@ -113,6 +129,7 @@ def change_member_role(
 ) -> Member:
     """Change a member's role; nobody promotes past, or touches anyone above, their own role."""
     user, membership = _existing(db, project, user_id)
+    old_role = membership.role
     ensure_may_grant(actor_role, Role(membership.role))
     ensure_may_grant(actor_role, role)
     if membership.role == Role.OWNER.value and role is not Role.OWNER:
@@ -125,6 +142,8 @@ def change_member_role(
     )
     _ensure_one_row(changed)
     db.refresh(membership)
+    if old_role != membership.role:
+        _log_role(db, project, "member.role", user.id, old_role, membership.role)
     return _member(user, membership)
 
 
@@ -141,6 +160,7 @@ def remove_member(db: Session, project: Project, actor_role: Role, user_id: int)
     )
     _ensure_one_row(removed)
     db.expunge(membership)
+    _log_role(db, project, "member.remove", user_id, membership.role, None)
     revoke_user_sessions(db, user_id)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ringtrail.services.audit import record_row_change, snapshot
 from ringtrail.services.errors import Conflict, InvalidInput
 from ringtrail.services.tracking import (
     ensure_untracked,
@@ -100,6 +101,8 @@ def create_pool(
             )
         )
     flush_or_conflict(db, "one of the numbers was tracked meanwhile")
+    after = {**snapshot(pool), "numbers": parsed} if parsed else snapshot(pool)
+    record_row_change(db, project, "pool.create", pool, {}, after)
     return pool
 
 
@@ -109,9 +112,13 @@ def change_pool(db: Session, pool: Pool, changes: Mapping[str, Any]) -> Pool:
     _check_pool_values(changes)
     if "name" in changes and not changes["name"]:
         raise InvalidInput("name", "required")
+    before = snapshot(pool)
     for key, value in changes.items():
         setattr(pool, key, value)
     db.flush()
+    project = db.get(Project, pool.project_id)
+    if project is not None:
+        record_row_change(db, project, "pool.update", pool, before, snapshot(pool))
     return pool
 
 
@@ -123,6 +130,7 @@ def remove_pool(db: Session, project: Project, pool_id: int) -> None:
     )
     if count:
         raise Conflict(f"the pool still has {count} numbers; delete or move them first")
+    record_row_change(db, project, "pool.delete", pool, snapshot(pool), {})
     db.delete(pool)
     db.flush()
 

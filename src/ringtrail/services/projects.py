@@ -6,18 +6,26 @@ import secrets
 import zoneinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.money import AttributionModel
 from ringtrail.domain.phones import InvalidPhoneNumber, is_valid_country, to_e164
+from ringtrail.domain.privacy import MAX_RETENTION_DAYS
 from ringtrail.domain.roles import Role
 from ringtrail.services.accounts import set_membership, slugify
+from ringtrail.services.audit import changed, record, snapshot
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.quotas import ensure_project_quota
 from ringtrail.services.reports.rollups import forget_rollups
-from ringtrail.storage.models import Organization, Project, User
+from ringtrail.storage.models import Call, Organization, Project, Recording, User
 
+RETENTION_FIELDS = (
+    "visit_retention_days",
+    "call_retention_days",
+    "transcript_retention_days",
+)
+"""Days each kind of personal data is kept (None: forever); `recording_retention_days` too."""
 EDITABLE_FIELDS = (
     "name",
     "timezone",
@@ -32,6 +40,7 @@ EDITABLE_FIELDS = (
     "recording_retention_days",
     "target_call_goal_percent",
     "attribution_model",
+    *RETENTION_FIELDS,
 )
 
 
@@ -73,6 +82,13 @@ def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(
                 "attribution_model", "not one of " + ", ".join(m.value for m in AttributionModel)
             ) from exc
+    for field in ("recording_retention_days", *RETENTION_FIELDS):
+        if out.get(field) is not None:
+            days = out[field]
+            if isinstance(days, bool) or not isinstance(days, int):
+                raise InvalidInput(field, "a whole number of days, or empty to keep forever")
+            if not 1 <= days <= MAX_RETENTION_DAYS:
+                raise InvalidInput(field, f"must be between 1 and {MAX_RETENTION_DAYS} days")
     if "allowed_domains" in out:
         out["allowed_domains"] = sorted({d.strip().lower() for d in out["allowed_domains"]})
     return out
@@ -118,15 +134,44 @@ def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Pr
         else changes
     )
     moved_zone = "timezone" in values and values["timezone"] != project.timezone
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown project setting")
+    before = snapshot(project, values)
     for key, value in values.items():
-        if key not in EDITABLE_FIELDS:
-            raise InvalidInput(key, "unknown project setting")
         setattr(project, key, value)
     db.flush()
+    difference = changed(before, snapshot(project, values))
+    if difference:
+        record(
+            db,
+            organization_id=project.organization_id,
+            project_id=project.id,
+            action="project.update",
+            object_type="project",
+            object_id=project.id,
+            changes=difference,
+        )
+    if "recording_retention_days" in difference:
+        reschedule_recording_deletion(db, project.id)
     if moved_zone:
         # Rollups are keyed by local day: in another zone every day is different.
         forget_rollups(db, project.id)
     return project
+
+
+def reschedule_recording_deletion(db: Session, project_id: int) -> None:
+    """Clear the deletion dates of the project's recordings after its retention changed.
+
+    The retention job sets them again from the new setting, a batch at a time.
+    """
+    calls = select(Call.id).where(Call.project_id == project_id).scalar_subquery()
+    db.execute(
+        update(Recording)
+        .where(Recording.call_id.in_(calls), Recording.status != "deleted")
+        .values(delete_after=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def get_project(db: Session, project_id: int) -> Project:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.rule_patterns import PROBLEM_TEXT, PatternProblem, pattern_problem
 from ringtrail.domain.source_rules import MAX_CONDITIONS_PER_RULE, MAX_RULES_PER_PROJECT
+from ringtrail.services.audit import record_row_change, snapshot
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound
 from ringtrail.services.tracking import get_pool, reject_unknown
 from ringtrail.storage.models import Project, SourceRule, TrackingNumber
@@ -160,6 +161,7 @@ def add_rule(db: Session, project: Project, values: Mapping[str, Any]) -> Source
     _apply_rule(db, project, rule, values)
     db.add(rule)
     db.flush()
+    record_row_change(db, project, "source_rule.create", rule, {}, snapshot(rule))
     return rule
 
 
@@ -170,14 +172,18 @@ def change_rule(
     reject_unknown(changes, RULE_FIELDS)
     if "name" in changes and not changes["name"]:
         raise InvalidInput("name", "required")
+    before = snapshot(rule)
     _apply_rule(db, project, rule, changes)
     db.flush()
+    record_row_change(db, project, "source_rule.update", rule, before, snapshot(rule))
     return rule
 
 
 def remove_rule(db: Session, project: Project, rule_id: int) -> None:
     """Delete a rule; visits it labelled keep their labels."""
-    db.delete(get_rule(db, project, rule_id))
+    rule = get_rule(db, project, rule_id)
+    record_row_change(db, project, "source_rule.delete", rule, snapshot(rule), {})
+    db.delete(rule)
     db.flush()
 
 

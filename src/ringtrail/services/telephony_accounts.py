@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.recordings.hosts import CONFIG_KEY as RECORDING_HOSTS
 from ringtrail.recordings.hosts import checked_account_config
+from ringtrail.services.audit import record_row_change, snapshot
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.tracking import flush_or_conflict, reject_unknown
 from ringtrail.storage.models import Project, TelephonyAccount
@@ -108,6 +109,7 @@ def set_account(
             raise InvalidInput(f"config.{RECORDING_HOSTS}", str(exc)) from None
     account = _account(db, project, provider)
     created = account is None
+    before = {} if account is None else snapshot(account)
     if account is None:
         account = TelephonyAccount(
             project_id=project.id, provider=provider, config={}, is_active=True
@@ -116,6 +118,8 @@ def set_account(
     for name in ACCOUNT_FIELDS & set(values):
         setattr(account, name, values[name])
     flush_or_conflict(db, f"{provider}: the project's account changed meanwhile; try again")
+    action = "telephony_account.create" if created else "telephony_account.update"
+    record_row_change(db, project, action, account, before, snapshot(account))
     return account, created
 
 
@@ -125,5 +129,6 @@ def remove_account(db: Session, project: Project, provider: str) -> None:
     account = _account(db, project, provider)
     if account is None:
         raise NotFound(f"no {provider} account in this project")
+    record_row_change(db, project, "telephony_account.delete", account, snapshot(account), {})
     db.delete(account)
     db.flush()

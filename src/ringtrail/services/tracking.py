@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
+from ringtrail.services.audit import record_row_change, snapshot
 from ringtrail.services.errors import Conflict, InvalidInput, NotFound
 from ringtrail.storage.models import Pool, Project, TrackingNumber
 
@@ -105,6 +106,7 @@ def add_number(db: Session, project: Project, values: Mapping[str, Any]) -> Trac
     _apply_number(db, project, number, values)
     db.add(number)
     flush_or_conflict(db, "the number is already tracked or its pool has a default number")
+    record_row_change(db, project, "number.create", number, {}, snapshot(number))
     return number
 
 
@@ -113,14 +115,18 @@ def change_number(
 ) -> TrackingNumber:
     """Apply `changes`; fields a new kind does not carry are cleared unless given."""
     reject_unknown(changes, NUMBER_FIELDS)
+    before = snapshot(number)
     _apply_number(db, project, number, changes)
     flush_or_conflict(db, "the number is already tracked or its pool has a default number")
+    record_row_change(db, project, "number.update", number, before, snapshot(number))
     return number
 
 
 def remove_number(db: Session, project: Project, number_id: int) -> None:
     """Stop tracking a number; calls keep the dialled number, rules lose their target."""
-    db.delete(get_number(db, project, number_id))
+    number = get_number(db, project, number_id)
+    record_row_change(db, project, "number.delete", number, snapshot(number), {})
+    db.delete(number)
     db.flush()
 
 

@@ -42,6 +42,9 @@ RECORDING_REDIRECT_HOSTS = (
 )
 """Where Twilio's media answer may redirect the download: its CDN and its S3 storage."""
 SIGNATURE_HEADER = "X-Twilio-Signature"
+NOT_VERIFIED = f"{SIGNATURE_HEADER} does not match this request"
+"""The one refusal for an unknown AccountSid, an account without a token and a wrong signature:
+answering them alike tells nobody which AccountSids this installation knows."""
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 DEFAULT_ALGORITHM = "HMAC_SHA1"
 DIAL_TIMEOUT_SECONDS = 30
@@ -92,7 +95,7 @@ def check_signature(
     signature or an algorithm the library does not know are all refusals.
     """
     if not auth_token:
-        raise BadSignature("no Twilio auth token is stored for this account")
+        raise BadSignature(NOT_VERIFIED)
     if not signature:
         raise BadSignature(f"missing {SIGNATURE_HEADER} header")
     algorithm = _signature_algorithm(signature_settings)
@@ -101,7 +104,7 @@ def check_signature(
     # Only newer releases of the library take an algorithm; the default needs none.
     extra = () if algorithm == DEFAULT_ALGORITHM else (algorithm,)
     if not validator.validate(url, fields, signature, *extra):
-        raise BadSignature(f"{SIGNATURE_HEADER} does not match this request")
+        raise BadSignature(NOT_VERIFIED)
 
 
 def compute_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:

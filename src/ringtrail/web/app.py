@@ -20,6 +20,7 @@ from ringtrail.web.body_limit import BodySizeLimit
 from ringtrail.web.dashboard.setup import install_dashboard
 from ringtrail.web.errors import install_error_handlers
 from ringtrail.web.hooks.router import hooks_router
+from ringtrail.web.metrics import install_metrics
 from ringtrail.web.tracking.router import tracking_router
 
 
@@ -76,6 +77,8 @@ def create_app(
     app.include_router(recordings.router)
     install_api_docs(app)
     install_dashboard(app, runtime)
-    # Added last, so it is the outermost: bodies are limited before sessions or routes run.
+    # Added late, so it is outside: bodies are limited before sessions or routes run.
     app.add_middleware(BodySizeLimit)
+    # Outermost of all: every request is counted, refused bodies included.
+    install_metrics(app, runtime)
     return app

@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, OperationalError
 
 from ringtrail.services.errors import (
@@ -24,6 +26,9 @@ from ringtrail.storage.db import DatabaseUnavailable
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "database unavailable; retry later"
 """The whole 503 answer: the database's address and its error go to the log only."""
+SERVICE_UNAVAILABLE = "service unavailable; retry later"
+"""The 503 answer while Redis (live holds, rate limits, lock-outs) cannot be reached."""
+RETRY_AFTER_SECONDS = "5"
 
 
 def _detail(status: int, message: str) -> JSONResponse:
@@ -52,7 +57,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(
         {"detail": DATABASE_UNAVAILABLE},
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Redis restarting or gone: a 503 the caller retries, like a database outage, and one
+    log line (its address stays in the log)."""
+    log.warning("%s %s: redis unavailable: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": SERVICE_UNAVAILABLE},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
@@ -104,4 +120,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(RedisConnectionError, _redis_unavailable)
+    app.add_exception_handler(RedisTimeoutError, _redis_unavailable)
     app.add_exception_handler(DataError, _unstorable_value)

@@ -8,6 +8,7 @@ answered with 206, so audio players can seek; several ranges get the whole file.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
@@ -21,6 +22,8 @@ from ringtrail.recordings.storage import RecordingMissing, RecordingStore, Store
 from ringtrail.storage.models.base import utcnow
 from ringtrail.web.api.auth import DbSession
 from ringtrail.web.deps import get_runtime
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["recordings"])
 STREAM_ROUTE = "stream_recording"
@@ -44,10 +47,11 @@ def get_recording_store(request: Request) -> RecordingStore:
 
 
 def store_unavailable(exc: StoreUnavailable) -> HTTPException:
-    """503 naming why the recording store cannot be used."""
+    """503 saying the recording store cannot be used; why (a path, an endpoint) goes to the log."""
+    log.warning("recording storage unavailable: %s", exc)
     return HTTPException(
         status.HTTP_503_SERVICE_UNAVAILABLE,
-        f"recording storage unavailable: {exc}",
+        "recording storage unavailable; retry later",
         headers={"Retry-After": "30"},
     )
 

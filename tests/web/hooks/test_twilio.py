@@ -263,6 +263,20 @@ def test_an_unknown_account_is_refused(client: TestClient, db: Session, path: st
     assert calls(db) == []
 
 
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize("path", PATHS)
+def test_an_unknown_account_and_a_wrong_signature_get_the_same_answer(
+    client: TestClient, path: str
+) -> None:
+    """Nobody can tell from the answer which AccountSids this installation knows."""
+    unknown = fixture(PATHS[path], AccountSid="AC00000000000000000000000000000000")
+    refused_unknown = post(client, path, unknown, token="not-the-token")
+    refused_known = post(client, path, fixture(PATHS[path]), token="not-the-token")
+
+    assert refused_unknown.status_code == refused_known.status_code == 403
+    assert refused_unknown.json() == refused_known.json()
+
+
 def test_an_inactive_account_is_refused(
     client: TestClient, db: Session, account: TelephonyAccount
 ) -> None:

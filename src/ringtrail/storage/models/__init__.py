@@ -8,6 +8,7 @@ from ringtrail.storage.models.accounts import (
     User,
     UserSession,
 )
+from ringtrail.storage.models.audit import AuditEntry
 from ringtrail.storage.models.base import Base
 from ringtrail.storage.models.calls import (
     Call,
@@ -42,6 +43,7 @@ from ringtrail.storage.models.visits import Visit, Visitor
 __all__ = [
     "AdCost",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Call",
     "CallComment",

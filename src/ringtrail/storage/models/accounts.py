@@ -44,7 +44,11 @@ class Project(IdMixin, CreatedMixin, Base):
     grace_minutes: Mapped[int] = mapped_column(Integer, default=15)
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=30)
     unique_call_window_days: Mapped[int] = mapped_column(Integer, default=30)
-    recording_retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    # Retention in days, None: kept forever (jobs/retention.py deletes what is older).
+    recording_retention_days: Mapped[int | None] = mapped_column(Integer, default=365)
+    transcript_retention_days: Mapped[int | None] = mapped_column(Integer)
+    call_retention_days: Mapped[int | None] = mapped_column(Integer)
+    visit_retention_days: Mapped[int | None] = mapped_column(Integer)
     target_call_goal_percent: Mapped[int] = mapped_column(Integer, default=80)
     attribution_model: Mapped[str] = mapped_column(
         String(20), default="last_non_direct", server_default="last_non_direct"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Permission, Role, can
 from ringtrail.services.accounts import resolve_api_key
+from ringtrail.services.audit import Actor, act_as
 from ringtrail.storage.models import Project
 from ringtrail.web.deps import get_db
 
@@ -56,6 +57,7 @@ def require_api_key(
             "invalid or revoked API key",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    act_as(db, Actor("api_key", key.id))
     return ApiPrincipal(
         key_id=key.id,
         organization_id=key.organization_id,

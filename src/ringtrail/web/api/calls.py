@@ -220,10 +220,11 @@ def list_(
         hour_of_week=hour_of_week,
         search=search,
     )
+    masked = not principal.may(Permission.SEE_CALLER_NUMBERS)
     try:
         if format is ExportFormat.JSON:
-            return list_calls(db, project, filters, cursor=cursor, limit=limit)
-        body = export_calls(db, project, filters, format.value)
+            return list_calls(db, project, filters, cursor=cursor, limit=limit, mask_callers=masked)
+        body = export_calls(db, project, filters, format.value, mask_callers=masked)
     except InvalidInput as exc:
         raise _query_problem(exc) from exc
     media_type = CSV_MEDIA_TYPE if format is ExportFormat.CSV else XLSX_MEDIA_TYPE
@@ -240,4 +241,5 @@ def list_(
 def read(project_id: ProjectId, call_id: ItemId, db: DbSession, principal: Principal) -> CallDetail:
     """One call with its attribution trace and its provider events in time order."""
     project = load_project(db, principal, project_id, Permission.VIEW_CALLS)
-    return get_call(db, project, call_id)
+    masked = not principal.may(Permission.SEE_CALLER_NUMBERS)
+    return get_call(db, project, call_id, mask_callers=masked)

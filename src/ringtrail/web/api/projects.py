@@ -10,8 +10,9 @@ from pydantic import Field
 from sqlalchemy import select
 
 from ringtrail.domain.money import AttributionModel
+from ringtrail.domain.privacy import MAX_RETENTION_DAYS
 from ringtrail.domain.roles import Permission
-from ringtrail.services.projects import create_project, update_project
+from ringtrail.services.projects import RETENTION_FIELDS, create_project, update_project
 from ringtrail.storage.models import Organization, Project
 from ringtrail.web.api.auth import DbSession, Principal, load_project
 from ringtrail.web.api.fields import ProjectId
@@ -21,6 +22,9 @@ from ringtrail.web.deps import get_runtime
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
+NULLABLE = frozenset({"recording_retention_days", *RETENTION_FIELDS})
+"""Settings a PATCH may set to null (kept forever); null leaves any other one unchanged."""
 
 
 class ProjectSettings(StrictInput):
@@ -35,7 +39,18 @@ class ProjectSettings(StrictInput):
     grace_minutes: Minutes | None = None
     cooldown_minutes: Minutes | None = None
     unique_call_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
-    recording_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    recording_retention_days: RetentionDays | None = Field(
+        default=None, description="Days recordings are kept; null (on update): forever"
+    )
+    transcript_retention_days: RetentionDays | None = Field(
+        default=None, description="Days transcripts are kept; null: forever"
+    )
+    call_retention_days: RetentionDays | None = Field(
+        default=None, description="Days calls are kept, with their recordings; null: forever"
+    )
+    visit_retention_days: RetentionDays | None = Field(
+        default=None, description="Days visits are kept; null: forever"
+    )
     target_call_goal_percent: Annotated[int, Field(ge=0, le=100)] | None = None
     attribution_model: AttributionModel | None = Field(
         default=None, description="How deal revenue is shared over the touches before it"
@@ -65,7 +80,10 @@ class ProjectOut(Output):
     grace_minutes: int
     cooldown_minutes: int
     unique_call_window_days: int
-    recording_retention_days: int
+    recording_retention_days: int | None
+    transcript_retention_days: int | None
+    call_retention_days: int | None
+    visit_retention_days: int | None
     target_call_goal_percent: int
     attribution_model: str
     created_at: datetime
@@ -107,9 +125,14 @@ def read(project_id: ProjectId, db: DbSession, principal: Principal) -> Project:
 def update(
     project_id: ProjectId, body: ProjectUpdate, db: DbSession, principal: Principal
 ) -> Project:
-    """Change a project's settings."""
+    """Change a project's settings; a retention period set to null keeps that data forever."""
     project = load_project(db, principal, project_id, Permission.MANAGE_PROJECT)
-    return update_project(db, project, body.model_dump(exclude_unset=True, exclude_none=True))
+    changes = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or key in NULLABLE
+    }
+    return update_project(db, project, changes)
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from ringtrail.web.api import (
     numbers,
     pool_health,
     pools,
+    privacy,
     projects,
     recordings,
     reports,
@@ -34,3 +35,4 @@ api_router.include_router(telephony.router)
 api_router.include_router(call_marks.router)
 api_router.include_router(money.router)
 api_router.include_router(reports.router)
+api_router.include_router(privacy.router)

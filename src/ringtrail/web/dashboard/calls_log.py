@@ -97,7 +97,12 @@ def calls_page(
     if not query.errors:
         try:
             page = list_calls(
-                db, opened.project, query.filters(), cursor=cursor, limit=DEFAULT_PAGE
+                db,
+                opened.project,
+                query.filters(),
+                cursor=cursor,
+                limit=DEFAULT_PAGE,
+                mask_callers=not opened.may(Permission.SEE_CALLER_NUMBERS),
             )
         except InvalidInput as exc:
             bad_filter = _query_error(exc)
@@ -122,7 +127,14 @@ def _export(request: Request, db: Session, user: User, project_id: int, kind: st
     if query.errors:
         raise PageNotFound()
     try:
-        body = export_calls(db, opened.project, query.filters(), kind, _translate(request))
+        body = export_calls(
+            db,
+            opened.project,
+            query.filters(),
+            kind,
+            _translate(request),
+            mask_callers=not opened.may(Permission.SEE_CALLER_NUMBERS),
+        )
     except InvalidInput as exc:
         raise PageNotFound() from exc
     return Response(
@@ -189,7 +201,12 @@ def _call_page(
     status_code: int = 200,
 ) -> Response:
     try:
-        detail = get_call(db, opened.project, call_id)
+        detail = get_call(
+            db,
+            opened.project,
+            call_id,
+            mask_callers=not opened.may(Permission.SEE_CALLER_NUMBERS),
+        )
     except NotFound as exc:
         raise PageNotFound() from exc
     context = {

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from ringtrail.services.audit import Actor, act_as
 from ringtrail.services.user_sessions import resume_session
 from ringtrail.storage.models import User
 from ringtrail.web.dashboard.errors import LoginRequired
@@ -32,6 +33,8 @@ def current_user(request: Request, db: DbSession) -> User | None:
     if user is None and claims_sign_in(request):
         end_session(request)
     setattr(request.state, _STATE_KEY, user)
+    if user is not None:
+        act_as(db, Actor("user", user.id))
     return user
 
 

@@ -18,6 +18,7 @@ from ringtrail.web.dashboard import (
     settings_numbers,
     settings_pages,
     settings_people,
+    settings_privacy,
     settings_rules,
 )
 from ringtrail.web.dashboard.security import SecurityHeaders
@@ -44,5 +45,6 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
         settings_numbers,
         settings_rules,
         settings_people,
+        settings_privacy,
     ):
         app.include_router(module.router)

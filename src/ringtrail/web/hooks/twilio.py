@@ -45,6 +45,7 @@ from ringtrail.storage.models import Project
 from ringtrail.telephony import twilio
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 from ringtrail.web.deps import get_runtime
+from ringtrail.web.errors import DATABASE_UNAVAILABLE
 from ringtrail.web.hooks.common import ingest_events, parse_events, read_form
 
 router = APIRouter(prefix="/twilio")
@@ -181,7 +182,7 @@ async def _verified(
     dialled = form.params.get(dialled_param, "") if dialled_param else None
     target = await run_in_threadpool(_find_target, request, form, account_sid, dialled)
     if target is None:
-        raise BadSignature("no active Twilio account with this AccountSid")
+        raise BadSignature(twilio.NOT_VERIFIED)
     _verify(request, form, target)
     return form, target
 
@@ -207,14 +208,14 @@ async def twilio_voice(request: Request) -> Response:
             log.error("Twilio call to %s: account not readable (%s); 503", dialled, exc)
             # Twilio then asks the number's fallback URL (docs/telephony/twilio.md).
             return JSONResponse(
-                {"detail": f"database unavailable: {type(exc).__name__}"},
+                {"detail": DATABASE_UNAVAILABLE},
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
         log.warning("Twilio call to %s: account not readable (%s); route from memory", dialled, exc)
         target = TwilioTarget(known.project_id, known.secret, known.route)
     if target is None:
-        return _refused(403, "no active Twilio account with this AccountSid")
+        return _refused(403, twilio.NOT_VERIFIED)
     try:
         _verify(request, form, target)
     except BadSignature as exc:
