@@ -160,29 +160,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgresql://")
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token", "encryption_key")
     @classmethod
     def _long_enough_key(cls, value: str) -> str:
-        value = value.strip()
-        if value and len(value) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(
-                f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
-            )
-        return value
-
-    @field_validator("metrics_token")
-    @classmethod
-    def _strong_metrics_token(cls, value: str) -> str:
-        value = value.strip()
-        if value and len(value) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(
-                f"is {len(value)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
-            )
-        return value
-
-    @field_validator("encryption_key")
-    @classmethod
-    def _strong_encryption_key(cls, value: str) -> str:
         value = value.strip()
         if value and len(value) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(
