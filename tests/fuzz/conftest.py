@@ -7,8 +7,10 @@ fails: the budget must not shrink unnoticed.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,6 +27,15 @@ def examples(count: int) -> int:
 def count_request(kind: str) -> None:
     """Count one generated request sent to the app."""
     REQUESTS[kind] += 1
+
+
+@pytest.fixture
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail the test when the app logged an error (an unhandled exception) while fuzzed."""
+    with caplog.at_level(logging.ERROR):
+        yield
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors[:5]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
