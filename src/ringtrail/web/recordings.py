@@ -20,8 +20,7 @@ from ringtrail.recordings.links import LinkExpired, LinkInvalid, verify_link
 from ringtrail.recordings.policy import OCTET_STREAM, extension_for
 from ringtrail.recordings.storage import RecordingMissing, RecordingStore, StoreUnavailable
 from ringtrail.storage.models.base import utcnow
-from ringtrail.web.api.auth import DbSession
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from pydantic import Field
 from ringtrail.domain.roles import Permission, Role
 from ringtrail.services.api_keys import issue_project_key, list_project_keys, revoke_project_key
 from ringtrail.storage.models import ApiKey
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, Name, ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 
 router = APIRouter(prefix="/projects/{project_id}/api-keys", tags=["API keys"])
 

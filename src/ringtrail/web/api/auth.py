@@ -13,10 +13,9 @@ from ringtrail.domain.roles import Permission, Role, can
 from ringtrail.services.accounts import resolve_api_key
 from ringtrail.services.audit import Actor, act_as
 from ringtrail.storage.models import Project
-from ringtrail.web.deps import get_db
+from ringtrail.web.deps import DbSession
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rt_...`")
-DbSession = Annotated[Session, Depends(get_db)]
 
 
 @dataclass(frozen=True)

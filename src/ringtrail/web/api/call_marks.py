@@ -26,10 +26,11 @@ from ringtrail.services.call_marking import (
 )
 from ringtrail.services.calls import CallDetail, get_call
 from ringtrail.storage.models import CallComment
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.calls import CallDetailOut
 from ringtrail.web.api.fields import ItemId, ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/calls/{call_id}", tags=["calls"])
 TagName = Annotated[str, Field(max_length=MAX_TAG_LENGTH)]

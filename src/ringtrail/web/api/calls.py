@@ -28,9 +28,10 @@ from ringtrail.services.calls import (
 )
 from ringtrail.services.errors import InvalidInput
 from ringtrail.services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, Phone, ProjectId, Text100, Text200, Text500
 from ringtrail.web.api.schemas import Output
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/calls", tags=["calls"])
 

@@ -17,9 +17,10 @@ from ringtrail.services.members import (
     list_members,
     remove_member,
 )
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import Email, ItemId, ProjectId
 from ringtrail.web.api.schemas import StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/members", tags=["members"])
 

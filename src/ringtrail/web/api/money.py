@@ -21,9 +21,10 @@ from ringtrail.services.money.deals import (
 )
 from ringtrail.services.money.tables import MAX_ROWS, MAX_UPLOAD_BYTES, decode_upload
 from ringtrail.storage.models import AdCost, Deal
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import MAX_ID, ProjectId, Text100, Text200, Text500
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["money"])
 

@@ -17,7 +17,7 @@ from ringtrail.services.tracking import (
     remove_number,
 )
 from ringtrail.storage.models import TrackingNumber
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import (
     IdFilter,
     ItemId,
@@ -30,6 +30,7 @@ from ringtrail.web.api.fields import (
     reject_nulls,
 )
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/numbers", tags=["tracking numbers"])
 

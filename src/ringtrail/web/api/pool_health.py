@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from ringtrail.domain.roles import Permission
 from ringtrail.services.pool_health import pool_health
 from ringtrail.services.tracking import get_pool
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, ProjectId
+from ringtrail.web.deps import DbSession
 from ringtrail.web.tracking.api import lease_backend
 
 router = APIRouter(prefix="/projects/{project_id}/pools", tags=["pools"])

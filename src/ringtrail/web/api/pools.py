@@ -17,9 +17,10 @@ from ringtrail.services.pools import (
     summarize_pools,
 )
 from ringtrail.services.tracking import get_pool
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, Minutes, Name, Phone, ProjectId, reject_nulls
 from ringtrail.web.api.schemas import StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/pools", tags=["pools"])
 

@@ -11,10 +11,10 @@ from pydantic import Field
 from ringtrail.domain.roles import Permission
 from ringtrail.services.audit import DEFAULT_PAGE, MAX_PAGE, list_entries
 from ringtrail.services.privacy import StoreRefused, digest_salt, erase_caller
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import MAX_ID, ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 from ringtrail.web.recordings import get_recording_store
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["privacy"])

@@ -14,10 +14,10 @@ from ringtrail.domain.privacy import MAX_RETENTION_DAYS
 from ringtrail.domain.roles import Permission
 from ringtrail.services.projects import RETENTION_FIELDS, create_project, update_project
 from ringtrail.storage.models import Organization, Project
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ProjectId
 from ringtrail.web.api.schemas import Output, StrictInput
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

@@ -25,10 +25,10 @@ from ringtrail.recordings.links import issue_link
 from ringtrail.recordings.policy import MAX_RECORDING_BYTES, base_content_type, is_accepted_type
 from ringtrail.recordings.storage import StoreUnavailable
 from ringtrail.storage.models.base import utcnow
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, ProjectId
 from ringtrail.web.api.schemas import Output
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 from ringtrail.web.recordings import get_recording_store, recording_url, store_unavailable
 
 router = APIRouter(prefix="/projects/{project_id}/calls/{call_id}/recording", tags=["recordings"])

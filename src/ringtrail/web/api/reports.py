@@ -22,8 +22,9 @@ from ringtrail.services.reports.catalog import (
 )
 from ringtrail.services.reports.engine import ReportFilters
 from ringtrail.services.reports.exporting import report_data, report_table_export
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import MAX_ID, Text100, Text500
+from ringtrail.web.deps import DbSession
 from ringtrail.web.tracking.api import lease_backend
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -25,7 +25,7 @@ from ringtrail.services.source_rules import (
     remove_rule,
 )
 from ringtrail.storage.models import SourceRule
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import (
     ItemId,
     Name,
@@ -38,6 +38,7 @@ from ringtrail.web.api.fields import (
     reject_nulls,
 )
 from ringtrail.web.api.schemas import Output, StrictInput
+from ringtrail.web.deps import DbSession
 
 router = APIRouter(prefix="/projects/{project_id}/source-rules", tags=["source rules"])
 

@@ -20,10 +20,10 @@ from ringtrail.services.telephony_accounts import (
     webhook_paths,
 )
 from ringtrail.storage.models import Project, TelephonyAccount
-from ringtrail.web.api.auth import DbSession, Principal, load_project
+from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ProjectId, reject_nulls
 from ringtrail.web.api.schemas import StrictInput
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 
 router = APIRouter(prefix="/projects/{project_id}/telephony", tags=["telephony accounts"])
 

@@ -13,7 +13,7 @@ from redis import RedisError
 from ringtrail.services.accounts import authenticate
 from ringtrail.services.user_sessions import open_session, revoke_session
 from ringtrail.web.dashboard.csrf import new_token
-from ringtrail.web.dashboard.identity import CurrentUser, DbSession
+from ringtrail.web.dashboard.identity import CurrentUser
 from ringtrail.web.dashboard.redirects import safe_next_path, see_other
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.sessions import (
@@ -23,6 +23,7 @@ from ringtrail.web.dashboard.sessions import (
     start_session,
 )
 from ringtrail.web.dashboard.state import dashboard_of
+from ringtrail.web.deps import DbSession
 
 log = logging.getLogger(__name__)
 UNAVAILABLE_RETRY = timedelta(seconds=30)

@@ -43,13 +43,14 @@ from ringtrail.web.dashboard.calls_filters import (
     read_calls_query,
 )
 from ringtrail.web.dashboard.errors import PageNotFound
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.redirects import see_other
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
 from ringtrail.web.dashboard.templating import request_locale
+from ringtrail.web.deps import DbSession
 from ringtrail.web.recordings import STREAM_ROUTE
 
 router = dashboard_router()

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from ringtrail.services.audit import Actor, act_as
 from ringtrail.services.user_sessions import resume_session
@@ -19,9 +18,8 @@ from ringtrail.web.dashboard.sessions import (
     session_id,
     session_lifetime,
 )
-from ringtrail.web.deps import get_db, get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 
-DbSession = Annotated[Session, Depends(get_db)]
 _STATE_KEY = "dashboard_user"
 
 

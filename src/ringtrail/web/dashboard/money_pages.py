@@ -30,12 +30,13 @@ from ringtrail.services.money.tables import MAX_UPLOAD_BYTES, decode_upload
 from ringtrail.services.projects import update_project
 from ringtrail.services.reports.model import N_
 from ringtrail.storage.models import AdCost, Deal, Project, User
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.redirects import see_other
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 RECENT_DAYS = 30

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Path, Request, Response
 
 from ringtrail.services.accounts import projects_of_user
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 MAX_ID = 2**63 - 1

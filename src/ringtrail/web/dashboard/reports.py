@@ -24,7 +24,7 @@ from ringtrail.storage.models import Project
 from ringtrail.web.dashboard.charts import draw_charts
 from ringtrail.web.dashboard.errors import PageNotFound
 from ringtrail.web.dashboard.formatting import formatter_for
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId, public_base_url
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.report_controls import (
@@ -38,6 +38,7 @@ from ringtrail.web.dashboard.report_controls import (
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
 from ringtrail.web.dashboard.templating import request_locale
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 ReportId = Annotated[str, Path(max_length=40)]

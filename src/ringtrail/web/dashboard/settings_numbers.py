@@ -23,7 +23,7 @@ from ringtrail.services.tracking import (
     remove_number,
 )
 from ringtrail.storage.models import User
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import MAX_ID, ProjectId
 from ringtrail.web.dashboard.project_access import open_project
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -36,6 +36,7 @@ from ringtrail.web.dashboard.settings_common import (
     local_time,
     render_settings,
 )
+from ringtrail.web.deps import DbSession
 from ringtrail.web.tracking.api import lease_backend
 
 router = dashboard_router()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.roles import Permission
 from ringtrail.services.projects import tracking_tag, update_project
 from ringtrail.storage.models import User
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId, public_base_url
 from ringtrail.web.dashboard.project_access import open_project
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -27,6 +27,7 @@ from ringtrail.web.dashboard.settings_common import (
     done,
     render_settings,
 )
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")

@@ -24,7 +24,7 @@ from ringtrail.services.members import (
     remove_member,
 )
 from ringtrail.storage.models import User
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import MAX_ID, ProjectId
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -38,6 +38,7 @@ from ringtrail.web.dashboard.settings_common import (
     render_settings,
 )
 from ringtrail.web.dashboard.state import dashboard_of
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]

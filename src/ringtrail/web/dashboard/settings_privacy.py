@@ -17,7 +17,7 @@ from ringtrail.services.privacy import StoreRefused, digest_salt, erase_caller
 from ringtrail.services.projects import RETENTION_FIELDS, update_project
 from ringtrail.storage.models import User
 from ringtrail.web.api.fields import MAX_ID
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import open_project
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -31,7 +31,7 @@ from ringtrail.web.dashboard.settings_common import (
     local_time,
     render_settings,
 )
-from ringtrail.web.deps import get_runtime
+from ringtrail.web.deps import DbSession, get_runtime
 from ringtrail.web.recordings import get_recording_store
 
 router = dashboard_router()

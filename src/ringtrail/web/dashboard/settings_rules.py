@@ -22,7 +22,7 @@ from ringtrail.services.source_rules import (
 )
 from ringtrail.services.tracking import get_number, get_pool, list_numbers
 from ringtrail.storage.models import Project, SourceRule, User
-from ringtrail.web.dashboard.identity import DbSession, RequiredUser
+from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import MAX_ID, ProjectId
 from ringtrail.web.dashboard.project_access import open_project
 from ringtrail.web.dashboard.routing import dashboard_router
@@ -34,6 +34,7 @@ from ringtrail.web.dashboard.settings_common import (
     done,
     render_settings,
 )
+from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
