@@ -8,7 +8,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ringtrail.storage.models import Call, CallEvent, CallTag, Project, Recording, Tag
+from ringtrail.storage.models import (
+    Call,
+    CallEvent,
+    CallTag,
+    Project,
+    Recording,
+    Tag,
+    Visit,
+    Visitor,
+)
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 _serial = itertools.count(1)
@@ -77,3 +86,32 @@ def add_event(db: Session, call: Call, event_type: str, occurred_at: datetime) -
     db.add(event)
     db.flush()
     return event
+
+
+def add_visit(db: Session, project: Project, **ids: Any) -> Visit:
+    """A visit of a new visitor of `project` with the click and analytics ids `ids`."""
+    serial = next(_serial)
+    visitor = Visitor(
+        project_id=project.id, public_id=f"v{serial:012d}", first_seen_at=T0, last_seen_at=T0
+    )
+    db.add(visitor)
+    db.flush()
+    visit = Visit(
+        project_id=project.id, visitor_id=visitor.id, started_at=T0, last_seen_at=T0, **ids
+    )
+    db.add(visit)
+    db.flush()
+    return visit
+
+
+def add_stored_recording(db: Session, call: Call) -> Recording:
+    """A recording of `call` whose audio is in the store."""
+    recording = Recording(
+        call_id=call.id,
+        status="stored",
+        content_type="audio/mpeg",
+        storage_key=f"recordings/{call.id}.mp3",
+    )
+    db.add(recording)
+    db.flush()
+    return recording

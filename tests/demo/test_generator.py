@@ -81,8 +81,8 @@ def test_calls_include_missed_busy_answered_repeat_and_unattributed(
         repeats = db.scalars(select(Call).where(Call.is_first_time.is_(False))).all()
     assert {"answered", "missed", "busy"} <= set(statuses)
     assert statuses["answered"] > statuses["missed"] > statuses["busy"]
-    assert {"dynamic", "static", "unattributed"} <= set(kinds)
-    assert kinds["dynamic"] > kinds["unattributed"]
+    assert {"session", "static", "unattributed"} <= set(kinds)
+    assert kinds["session"] > kinds["unattributed"]
     assert repeats
     with generated.session() as db:
         for call in repeats:
@@ -91,14 +91,14 @@ def test_calls_include_missed_busy_answered_repeat_and_unattributed(
             assert first.started_at < call.started_at and first.is_first_time
 
 
-def test_dynamic_calls_fall_inside_the_lease_of_the_visit_they_credit(
+def test_session_calls_fall_inside_the_lease_of_the_visit_they_credit(
     generated: GeneratedDemo,
 ) -> None:
     with generated.session() as db:
         rows = db.execute(
             select(Call, NumberLease)
             .join(NumberLease, NumberLease.visit_id == Call.visit_id)
-            .where(Call.attribution_kind == "dynamic")
+            .where(Call.attribution_kind == "session")
         ).all()
     assert rows
     for call, lease in rows:

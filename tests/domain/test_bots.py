@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringtrail.domain.bots import describe_device, is_bot
+from ringtrail.domain.bots import BOT_KINDS, bot_kind, describe_device, is_bot
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -201,3 +201,30 @@ def test_a_huge_user_agent_is_read_only_up_to_the_cap() -> None:
 def test_any_text_as_user_agent_never_raises(user_agent: str) -> None:
     assert isinstance(is_bot(user_agent), bool)
     assert describe_device(user_agent).device_type in {"mobile", "tablet", "desktop", "bot"}
+
+
+@given(st.one_of(st.text(max_size=300), st.sampled_from(BOTS + [h[0] for h in HUMANS])))
+def test_a_bot_kind_is_given_exactly_for_bots_and_is_a_known_kind(user_agent: str) -> None:
+    kind = bot_kind(user_agent)
+    assert (kind is not None) == is_bot(user_agent)
+    assert kind is None or kind in BOT_KINDS
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "kind"),
+    [
+        ("", "no_user_agent"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/124.0.0.0 Safari/537.36",
+            "headless_browser",
+        ),
+        ("Mozilla/5.0 Chrome/124.0 Safari/537.36 Playwright/1.44", "automation"),
+        ("Mozilla/5.0 Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", "site_checker"),
+        ("curl/8.4.0", "http_client"),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "crawler"),
+        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "crawler"),
+        (CHROME_WINDOWS, None),
+    ],
+)
+def test_the_bot_kind_names_the_signal(user_agent: str, kind: str | None) -> None:
+    assert bot_kind(user_agent) == kind

@@ -276,3 +276,39 @@ def test_0008_keeps_plaintext_webhook_secrets_readable_both_ways(empty_database:
             )
     finally:
         engine.dispose()
+
+
+def test_0013_clears_the_never_checked_secrets_of_sip_accounts_only(empty_database: str) -> None:
+    from sqlalchemy import text
+
+    from ringtrail.storage.models import TelephonyAccount
+
+    migrate.upgrade(empty_database)
+    engine = make_engine(empty_database)
+    bind_keyring(engine, Keyring.from_materials(MIGRATION_KEY))
+    try:
+        with Session(engine) as db:
+            org = Organization(name="Org", slug="org")
+            db.add(org)
+            db.flush()
+            project = Project(
+                organization_id=org.id, name="Site", slug="site", public_key="pk",
+                webhook_secret="current",
+            )  # fmt: skip
+            db.add(project)
+            db.flush()
+            for provider in ("sip", "twilio"):
+                db.add(TelephonyAccount(project_id=project.id, provider=provider, secret="s"))
+            db.commit()
+        migrate.downgrade(empty_database, "0012")
+        migrate.upgrade(empty_database, "0013")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT provider, secret IS NULL FROM telephony_accounts ORDER BY provider")
+            ).all()
+        assert [(provider, bool(cleared)) for provider, cleared in rows] == [
+            ("sip", True),
+            ("twilio", False),
+        ]
+    finally:
+        engine.dispose()

@@ -138,3 +138,12 @@ def test_unsent_events_are_found_again_in_kamailio_log_lines() -> None:
 def test_the_kamailio_config_logs_unsent_events_with_the_marker_the_replay_reads() -> None:
     text = KAMAILIO_CFG.read_text(encoding="utf-8")
     assert f'xalert("{UNSENT_MARKER}$async(data)\\n")' in text
+
+
+def test_every_event_the_kamailio_config_publishes_names_its_trunk() -> None:
+    """`source` (the INVITE's source address) lets a project's SIP trunk claim the call."""
+    config = KAMAILIO_CFG.read_text(encoding="utf-8")
+    events = config.count('jansson_set("string", "event",')
+    assert events == 4
+    assert config.count('jansson_set("string", "source",') == events
+    assert "$dlg_var(source) = $si;" in config

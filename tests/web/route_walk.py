@@ -104,6 +104,8 @@ API_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("calls", "recording"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
     # Connecting a provider account is a project setting.
     ("telephony",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
+    # The generic webhook's signing secret: admins and owners only, even to read.
+    ("webhook-secret",): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
     ("costs",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     ("deals",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     # Erasing a caller's data and reading who changed what: admins and owners.
@@ -128,6 +130,11 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("settings", "users"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("settings", "api-keys"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("settings", "privacy"): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
+    # Webhook URLs and accounts for marketers up; revealing or rotating the secret: admins.
+    ("settings", "telephony"): Rule(P.MANAGE_TRACKING, P.MANAGE_PROJECT),
+    # Why visits got no number: every member may look, to answer "it does not work".
+    ("settings", "refusals"): Rule(P.VIEW_REPORTS),
+    ("setup",): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
 }
 # Other dashboard pages, by their literal path segments.
 DASHBOARD_TOP_RULES: dict[tuple[str, ...], Rule] = {
@@ -350,6 +357,8 @@ DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
     ("POST", "/p/{project_id}/settings/users/{user_id}/role"): _form({"role": "sales"}),
     ("POST", "/p/{project_id}/settings/privacy"): _form({"call_retention_days": "400"}),
     ("POST", "/p/{project_id}/settings/privacy/erase"): lambda n: Body(form={"phone": number(n)}),
+    # a host no project allows: the check answers without fetching anything
+    ("POST", "/p/{project_id}/setup/check"): _form({"url": "http://walk.invalid/"}),
 }
 
 

@@ -7,10 +7,23 @@ from typing import Annotated
 import typer
 
 from ringtrail import __version__
-from ringtrail.cli import apikeys, privacy, projects, reports, secrets, users
+from ringtrail.cli import (
+    apikeys,
+    calls,
+    numbers,
+    pools,
+    privacy,
+    projects,
+    reports,
+    rules,
+    secrets,
+    users,
+)
 from ringtrail.cli.demo import demo
 from ringtrail.cli.errors import GuardedGroup
+from ringtrail.cli.install_check import check as project_check
 from ringtrail.cli.migrate import migrate
+from ringtrail.cli.refusals import refusals as project_refusals
 from ringtrail.cli.serve import serve
 from ringtrail.cli.sip_events import sip_events
 from ringtrail.cli.worker import worker
@@ -47,11 +60,17 @@ app.command()(serve)
 app.command()(migrate)
 app.command()(demo)
 app.add_typer(users.app, name="user")
+projects.app.command("check")(project_check)
+projects.app.command("refusals")(project_refusals)
 app.add_typer(projects.app, name="project")
+app.add_typer(numbers.app, name="number")
+app.add_typer(pools.app, name="pool")
+app.add_typer(rules.app, name="rule")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(reports.app, name="reports")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(calls.app, name="calls")
 app.command(name="sip-events")(sip_events)
 app.command()(worker)
 

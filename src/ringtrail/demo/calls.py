@@ -1,8 +1,9 @@
 """Demo calls: who called which number when, how it went, and how each call was attributed.
 
-Attribution kinds used here: `dynamic` (a pool number held by one visitor), `static` (a number
-that always means one source) and `unattributed` (nobody held the number, or the pool's
-default number was dialled).
+Attribution kinds used here (domain/attribution.py `AttributionKind`, as ingestion writes
+them): `session` (a pool number held by one visitor), `static` (a number that always means
+one source) and `unattributed` (nobody held the number, or the default number of the pool,
+which serves several sources, was dialled).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import exp
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from ringtrail.demo import catalog
@@ -28,6 +30,8 @@ from ringtrail.demo.patterns import (
 from ringtrail.demo.phones import caller_country, caller_number
 from ringtrail.demo.setup import Frame, NumberRef
 from ringtrail.demo.traffic import PlannedVisit
+from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.callbacks import Resolution
 from ringtrail.domain.phones import caller_geography
 from ringtrail.storage.models import Call
 
@@ -53,7 +57,7 @@ class PlannedCall:
     started_at: datetime
     number: NumberRef
     caller: str
-    kind: str
+    kind: AttributionKind
     reason: str
     confidence: float = 0.0
     visit: PlannedVisit | None = None
@@ -109,20 +113,19 @@ def _web_call(rng: random.Random, visit: PlannedVisit, caller: str, frame: Frame
     span = max((latest - visit.started_at).total_seconds(), 30.0)
     started = visit.started_at + timedelta(seconds=rng.uniform(15, span))
     channel = visit.channel
-    call = PlannedCall(started, visit.number, caller, "unattributed", "", topic=_topic(
-        f"{visit.campaign.name} {visit.landing_path}"
-    ))  # fmt: skip
+    topic = _topic(f"{visit.campaign.name} {visit.landing_path}")
+    call = PlannedCall(started, visit.number, caller, AttributionKind.UNATTRIBUTED, "", topic=topic)
     if visit.number == frame.pool_default:
         call.reason = "the pool's default number was dialled (shown while every number was held)"
         return call
     if visit.lease_id is None:
         static = next(s for s in catalog.STATIC_NUMBERS if s.key == "gbp")
-        call.kind, call.confidence = "static", 1.0
+        call.kind, call.confidence = AttributionKind.STATIC, 1.0
         call.reason = f"static number {static.label!r}"
         call.source, call.medium, call.campaign = static.source, static.medium, static.campaign
         return call
     during = started <= visit.last_seen_at
-    call.kind, call.confidence = "dynamic", 0.95 if during else 0.8
+    call.kind, call.confidence = AttributionKind.SESSION, 0.95 if during else 0.8
     call.reason = f"{visit.number.e164} was held by one visitor " + (
         "during the visit" if during else "in the grace period after the visit"
     )
@@ -199,7 +202,7 @@ def plan_static_calls(
                     else caller_number(rng)
                 )
                 calls.append(PlannedCall(
-                    started, frame.static_numbers[static.key], caller, "static",
+                    started, frame.static_numbers[static.key], caller, AttributionKind.STATIC,
                     f"static number {static.label!r}", confidence=1.0, source=static.source,
                     medium=static.medium, campaign=static.campaign, is_spam=spam,
                     topic=rng.choice(("buy", "buy", "rent")),
@@ -235,7 +238,7 @@ def plan_stray_calls(
         earlier = [c.caller for c in known if c.started_at < started]
         caller = rng.choice(earlier) if earlier and not spam and rng.random() < 0.5 else None
         calls.append(PlannedCall(
-            started, number, caller or caller_number(rng), "unattributed",
+            started, number, caller or caller_number(rng), AttributionKind.UNATTRIBUTED,
             f"nobody held {number.e164} when the call came in", is_spam=spam,
         ))  # fmt: skip
     return calls
@@ -320,7 +323,7 @@ def _call_row(
         "visitor_id": visit.visitor.id if visit and visit.visitor else None,
         "visit_id": visit.id if visit else None,
         "first_call_id": call.first_call.id if call.first_call else None,
-        "attribution_kind": call.kind,
+        "attribution_kind": call.kind.value,
         "attribution_reason": call.reason,
         "confidence": call.confidence,
         "candidates": call.candidates,
@@ -344,4 +347,50 @@ def store_calls(
     for call, call_id in zip(calls, reserve_ids(db, Call, len(calls)), strict=True):
         call.id = call_id
     rows = [_call_row(call, index, seed, frame, now) for index, call in enumerate(calls)]
+    links = _settle_callbacks(calls, rows)
     bulk_insert(db, Call, rows)
+    if links:  # after the insert: the settling call is a later row
+        table = cast(Table, Call.__table__)
+        settle = (
+            update(table)
+            .where(table.c.id == bindparam("p_call"))
+            .values(callback_call_id=bindparam("p_by"))
+        )
+        db.connection().execute(settle, links)
+
+
+def _settle_callbacks(calls: list[PlannedCall], rows: list[dict[str, Any]]) -> list[dict[str, int]]:
+    """How the missed calls were dealt with (domain/callbacks.py): the caller's next answered
+    call settles one; the office rang back the older rest within minutes to hours; the last
+    two days' still wait. Returns the links to the settling calls, to set once stored."""
+    links: list[dict[str, int]] = []
+    answered: dict[str, list[PlannedCall]] = {}
+    for call in sorted(calls, key=lambda c: c.started_at):
+        if call.status == "answered":
+            answered.setdefault(call.caller, []).append(call)
+    for index, (call, row) in enumerate(zip(calls, rows, strict=True)):
+        row |= {
+            "callback_at": None,
+            "callback_resolution": None,
+            "callback_user_id": None,
+            "callback_call_id": None,
+        }
+        if call.status == "answered" or call.is_spam:
+            continue
+        later = next(
+            (c for c in answered.get(call.caller, []) if c.started_at > call.started_at), None
+        )
+        if later is not None:
+            row |= {
+                "needs_callback": False,
+                "callback_at": later.started_at,
+                "callback_resolution": Resolution.ANSWERED_CALL.value,
+            }
+            links.append({"p_call": call.id, "p_by": later.id})
+        elif not row["needs_callback"]:
+            delay = timedelta(minutes=5 + (index * 37) % 235)
+            row |= {
+                "callback_at": call.ended_at + delay,
+                "callback_resolution": Resolution.CALLED_BACK.value,
+            }
+    return links

@@ -27,6 +27,7 @@ from ringtrail.demo.money import (
 )
 from ringtrail.demo.setup import build_frame
 from ringtrail.demo.traffic import assign_numbers, plan_visits, store_traffic
+from ringtrail.domain.attribution import AttributionKind
 
 DEFAULT_SEED = 2024
 DEFAULT_DAYS = 90
@@ -81,7 +82,7 @@ def generate_demo(
         "calls": len(calls),
         "missed_calls": sum(1 for c in calls if c.status == "missed"),
         "repeat_calls": sum(1 for c in calls if not c.is_first_time),
-        "unattributed_calls": sum(1 for c in calls if c.kind == "unattributed"),
+        "unattributed_calls": sum(1 for c in calls if c.kind is AttributionKind.UNATTRIBUTED),
     }
     counts.update(store_followups(session, rng, calls, frame, now))
     counts.update(store_leads_and_deals(session, calls, site_leads, frame))

@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 PHASE_WEIGHTS = {"live": 1.0, "grace": 0.7, "cooling": 0.35, "earlier": 0.1}
@@ -45,12 +46,54 @@ class NumberKind(StrEnum):
 
 
 class AttributionKind(StrEnum):
-    """What the attribution on a call rests on."""
+    """What the attribution on a call rests on: the one vocabulary of `calls.attribution_kind`."""
 
     STATIC = "static"
+    """A static number: the call takes that number's source (an ad, a flyer, a listing)."""
     SESSION = "session"
+    """A pool number held by a visitor's session: the call came after that site visit."""
     POOL_SOURCE = "pool_source"
+    """The default number of a full pool for one source: after a visit, session unknown."""
     UNATTRIBUTED = "unattributed"
+    """Nothing to attribute the call to (an unknown number, no hold in the look-back)."""
+    PENDING = "pending"
+    """Stored by ingestion before attribution has run (the call's first event only)."""
+
+
+class CallOrigin(StrEnum):
+    """How the caller found the number: the class of an attribution kind in every report."""
+
+    AD = "ad"
+    """A static number printed in an ad, a flyer or a listing: the call came straight from it."""
+    SITE = "site"
+    """A pool number shown on the website: the call came after a visit."""
+    UNKNOWN = "unknown"
+    """A number Ringtrail could not place (unattributed, or not attributed yet)."""
+
+
+ORIGIN_OF_KIND: Mapping[AttributionKind, CallOrigin] = MappingProxyType(
+    {
+        AttributionKind.STATIC: CallOrigin.AD,
+        AttributionKind.SESSION: CallOrigin.SITE,
+        AttributionKind.POOL_SOURCE: CallOrigin.SITE,
+        AttributionKind.UNATTRIBUTED: CallOrigin.UNKNOWN,
+        AttributionKind.PENDING: CallOrigin.UNKNOWN,
+    }
+)
+"""The class of every attribution kind; reports, filters and money all split calls by it."""
+
+
+def origin_of(attribution_kind: str) -> CallOrigin:
+    """Where a call came from, read off its stored attribution kind (unknown for other words)."""
+    try:
+        return ORIGIN_OF_KIND[AttributionKind(attribution_kind)]
+    except ValueError:
+        return CallOrigin.UNKNOWN
+
+
+def kinds_of(origin: CallOrigin) -> tuple[str, ...]:
+    """The stored attribution kinds of one class, as SQL filters need them."""
+    return tuple(kind.value for kind, of in ORIGIN_OF_KIND.items() if of is origin)
 
 
 class HoldPhase(StrEnum):
@@ -273,7 +316,7 @@ class EarlierCall:
 
 @dataclass(frozen=True)
 class CallerStanding:
-    """First-time, unique and repeat, and what a repeat caller is linked to."""
+    """First-time, unique and repeat (worded in domain/calls.py), and a caller's earlier links."""
 
     first_time: bool
     unique: bool
@@ -284,8 +327,8 @@ class CallerStanding:
 
     @property
     def repeat(self) -> bool:
-        """The caller has called before (any time)."""
-        return not self.first_time
+        """Not unique: the caller called within the unique-call window (domain/calls.py REPEAT)."""
+        return not self.unique
 
 
 def caller_standing(

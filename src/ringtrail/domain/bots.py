@@ -23,14 +23,24 @@ MAX_USER_AGENT_LENGTH = 1000
 
 DeviceType = Literal["mobile", "tablet", "desktop", "bot"]
 
-# Automation and previewers the libraries above do not (all) know.
-_EXTRA_BOTS = re.compile(
-    r"headless|phantomjs|puppeteer|playwright|selenium|webdriver"
-    r"|lighthouse|pagespeed|gtmetrix|pingdom|uptime|statuscake|site24x7|datadog"
-    r"|\bpreview\b|embedly|skypeuripreview|vkshare|okhttp|go-http-client|node-fetch|axios/"
-    r"|aiohttp|httpx|libwww|wget|curl/|java/|scrapy|\bspider\b|\bcrawl|\bbot\b|bot/|-bot\b",
-    re.IGNORECASE,
+# Automation and previewers the libraries above do not (all) know, by kind: the kind is what
+# the tracking API answers as the `bot` signal, so a site owner learns why a test saw no swap.
+_EXTRA_BOT_KINDS: tuple[tuple[str, str], ...] = (
+    ("headless_browser", r"headless|phantomjs"),
+    ("automation", r"puppeteer|playwright|selenium|webdriver"),
+    ("site_checker", r"lighthouse|pagespeed|gtmetrix|pingdom|uptime|statuscake|site24x7|datadog"),
+    ("link_preview", r"\bpreview\b|embedly|skypeuripreview|vkshare"),
+    (
+        "http_client",
+        r"okhttp|go-http-client|node-fetch|axios/|aiohttp|httpx|libwww|wget|curl/|java/|scrapy",
+    ),
+    ("crawler", r"\bspider\b|\bcrawl|\bbot\b|bot/|-bot\b"),
 )
+_EXTRA_BOTS = re.compile(
+    "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _EXTRA_BOT_KINDS), re.IGNORECASE
+)
+BOT_KINDS = ("no_user_agent", *(kind for kind, _ in _EXTRA_BOT_KINDS))
+"""Every answer of `bot_kind`: our own kinds, then `crawler` for the libraries' crawlers too."""
 _TABLET = re.compile(r"ipad|tablet(?! pc)|kindle|silk/|playbook|nexus (?:7|9|10)\b", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone|opera mini|blackberry", re.I)
 _MOBILE_OS = frozenset({"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "Tizen"})
@@ -55,6 +65,14 @@ def is_bot(user_agent: str) -> bool:
     return not agent or _is_bot(agent)
 
 
+def bot_kind(user_agent: str) -> str | None:
+    """Why a User-Agent is a bot's (one of BOT_KINDS), or None for a person's browser."""
+    agent = _cleaned(user_agent)
+    if not agent:
+        return "no_user_agent"
+    return _bot_kind(agent)
+
+
 def describe_device(user_agent: str) -> Device:
     """Device type (mobile, tablet, desktop or bot), browser and OS of a User-Agent."""
     agent = _cleaned(user_agent)
@@ -69,12 +87,19 @@ def _cleaned(user_agent: str) -> str:
     return user_agent[:MAX_USER_AGENT_LENGTH].strip()
 
 
-@lru_cache(maxsize=4096)
 def _is_bot(agent: str) -> bool:
-    if _EXTRA_BOTS.search(agent) or bool(_detector.is_crawler(agent)):
-        return True
+    return _bot_kind(agent) is not None
+
+
+@lru_cache(maxsize=4096)
+def _bot_kind(agent: str) -> str | None:
+    found = _EXTRA_BOTS.search(agent)
+    if found:
+        return found.lastgroup
+    if _detector.is_crawler(agent):
+        return "crawler"
     device = ua_parser.parse_device(agent)
-    return device is not None and device.family == "Spider"
+    return "crawler" if device is not None and device.family == "Spider" else None
 
 
 @lru_cache(maxsize=4096)

@@ -25,6 +25,20 @@ from typing import Any
 ABANDON_SECONDS = 5
 """An unanswered call shorter than this is counted as abandoned rather than missed."""
 
+FIRST_TIME = "no earlier call from the same caller number to the project, ever"
+"""What a first-time call is (`calls.is_first_time`)."""
+UNIQUE = (
+    "no call from the same caller number to the project within the unique-call window "
+    "(`unique_call_window_days`, 30 days by default) before this one"
+)
+"""What a unique call is (`calls.is_unique`); a first-time call is always unique."""
+REPEAT = (
+    "not unique: the same caller number called the project within the unique-call window before"
+)
+"""What a repeat call is: every report, filter and doc counts repeat calls as not unique."""
+CALLER_TERMS: Mapping[str, str] = {"first-time": FIRST_TIME, "unique": UNIQUE, "repeat": REPEAT}
+"""The one wording of each caller-history term; docs/reports.md and docs/webhooks.md use it."""
+
 
 class CallEventKind(StrEnum):
     """Moments in a call's life that providers report."""

@@ -15,6 +15,8 @@ lands meanwhile is looked at again on the next pass.
   events, recordings (files first; a call whose file cannot be deleted waits for the next
   pass), tags, scores, comments, the leads the call made and its outbound deliveries.
 - Visits older than `visit_retention_days` are deleted, then visitors seen last before then.
+- Refused-visit log rows not seen for `services.refusals.RETENTION_DAYS` are deleted (for
+  every project: they are diagnostics, with a sample page and User-Agent).
 
 Report rollups are kept: they hold counts by day, source and campaign, no personal data, so
 reports of the deleted period still show its totals and reports of the kept period are
@@ -35,6 +37,7 @@ from ringtrail.domain.privacy import retention_cutoff
 from ringtrail.recordings.policy import RecordingStatus, retention_deadline
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.services.privacy import delete_call_rows, delete_recording_files
+from ringtrail.services.refusals import purge_refusals
 from ringtrail.storage.models import (
     Call,
     Lead,
@@ -65,13 +68,21 @@ class RetentionReport:
     calls: int = 0
     visits: int = 0
     visitors: int = 0
+    refusals: int = 0
     rescheduled: int = 0
     busy: bool = False
     failed_projects: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.recordings + self.transcripts + self.calls + self.visits + self.visitors
+        return (
+            self.recordings
+            + self.transcripts
+            + self.calls
+            + self.visits
+            + self.visitors
+            + self.refusals
+        )
 
 
 def enforce_retention(
@@ -81,6 +92,7 @@ def enforce_retention(
     report = RetentionReport()
     report.rescheduled = schedule_recording_deletion(engine, limit)
     report.recordings = delete_expired_recordings(engine, store, now, limit)
+    report.refusals = purge_refusals(engine, now, limit)
     with engine.connect() as connection:
         settings = connection.execute(
             select(
@@ -113,6 +125,7 @@ def enforce_retention(
             log.exception("retention failed for project %s", row.id)
             report.failed_projects.append(row.id)
     report.busy = report.rescheduled >= limit or report.recordings >= limit
+    report.busy = report.busy or report.refusals >= limit
     report.busy = report.busy or max(report.transcripts, report.calls, report.visits) >= limit
     return report
 

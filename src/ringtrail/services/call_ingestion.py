@@ -12,6 +12,8 @@ A batch of events passes named steps in one transaction:
    and tracking number, rank the holds of that number (`domain.attribution`), classify the
    caller (first-time, unique, repeat), link or open the lead, copy the attribution snapshot;
 5. `schedule_recordings`: a recording-ready event queues the audio for the fetch job;
+   then `settle_callbacks` (services/callbacks.py) settles the callbacks an answered call
+   makes unnecessary, or that a later answered call already made unnecessary;
 6. `mark_report_days`: the local days of the changed calls (and of leads opened) are marked
    stale for the report rollups, in one statement (services/reports/rollups.py).
 Each step reads and writes the whole batch with a few statements, not a few per call. An
@@ -43,6 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ringtrail.domain.attribution import (
     Attribution,
+    AttributionKind,
     AttributionPolicy,
     CallerStanding,
     DialledNumber,
@@ -53,6 +56,7 @@ from ringtrail.domain.attribution import (
     attribute_call,
     caller_standing,
 )
+from ringtrail.domain.callbacks import CallFacts
 from ringtrail.domain.calls import (
     CallEvent,
     CallEventKind,
@@ -64,7 +68,9 @@ from ringtrail.domain.phones import caller_geography, dialled_to_e164
 from ringtrail.domain.pools import resolve_timings
 from ringtrail.domain.reports.periods import local_day
 from ringtrail.leases.history import write_transaction
+from ringtrail.services.callbacks import WrittenCall, settle_callbacks
 from ringtrail.services.reports.rollups import mark_days
+from ringtrail.services.sip_trunks import source_of, trunk_projects
 from ringtrail.storage.models import (
     Call,
     Lead,
@@ -262,6 +268,30 @@ def event_from_row(provider: str, call_id: str, key: str, payload: Mapping[str, 
     )
 
 
+def _trunk_source(item: _CallWork) -> str | None:
+    """The SIP trunk address any event of this call carries (services.sip_trunks)."""
+    return next(filter(None, (source_of(event.payload) for event in item.group)), None)
+
+
+def _written_calls(work: Sequence[_CallWork]) -> list[WrittenCall]:
+    """The changed calls of a project, as the callback rule sees them once written."""
+    written = []
+    for item in work:
+        project_id = item.values.get("project_id", item.row["project_id"])
+        if project_id is None:
+            continue
+        facts = CallFacts(
+            call_id=item.row["id"],
+            started_at=item.values["started_at"],
+            direction=item.row["direction"],
+            status=item.values["status"],
+            caller=item.values.get("caller_e164", item.row.get("caller_e164")),
+            dialled=item.values.get("dialled_e164", item.row["dialled_e164"]),
+        )
+        written.append(WrittenCall(project_id, facts, item.values["needs_callback"]))
+    return written
+
+
 def _call_key(event: CallEvent) -> tuple[str, str]:
     return event.provider, event.provider_call_id[:200]
 
@@ -308,6 +338,7 @@ class CallIngestion:
             self.rebuild_timelines(connection, changed)
             self.attribute(connection, batch, changed, project_id)
             self.write_calls(connection, changed, project_id, now)
+            settle_callbacks(connection, _written_calls(changed))
             self.schedule_recordings(connection, batch, changed, now)
             self.mark_report_days(connection, batch, changed, now)
         by_key = {w.key: w for w in work}
@@ -345,7 +376,7 @@ class CallIngestion:
                 "started_at": first.occurred_at,
                 "status": "in_progress",
                 "needs_callback": False,
-                "attribution_kind": "pending",
+                "attribution_kind": AttributionKind.PENDING.value,
                 "attribution_reason": "",
                 "confidence": 0.0,
                 "candidates": [],
@@ -423,7 +454,8 @@ class CallIngestion:
                 "duration_seconds": timeline.total_seconds,
                 "talk_seconds": timeline.talk_seconds,
                 "status": timeline.status.value,
-                "needs_callback": timeline.needs_callback,
+                # A callback once settled stays settled, whatever events come later.
+                "needs_callback": timeline.needs_callback and item.row.get("callback_at") is None,
             }
             if timeline.forwarded_to:
                 item.values["forwarded_to"] = timeline.forwarded_to[:20]
@@ -440,7 +472,7 @@ class CallIngestion:
             item
             for item in work
             if item.created
-            or item.row["attribution_kind"] == "pending"
+            or item.row["attribution_kind"] == AttributionKind.PENDING
             or item.row["started_at"] != cast(CallTimeline, item.timeline).started_at
         ]
         if not due:
@@ -664,6 +696,8 @@ class CallIngestion:
         numbers: dict[str, Any] = {}
         if wanted:
             numbers = {row.e164: row for row in connection.execute(_NUMBERS, {"p_numbers": wanted})}
+        sources = {item.key: _trunk_source(item) for item in due if item.project is None}
+        trunks = trunk_projects(connection, [s for s in sources.values() if s])
         for item in due:
             row = numbers.get(item.dialled)
             if row is not None and item.project is not None and row.project_id != item.project.id:
@@ -671,6 +705,10 @@ class CallIngestion:
             item.number_row = row
             if item.project is None and row is not None:
                 item.project = self._project(connection, batch, row.project_id)
+            elif item.project is None and sources.get(item.key) in trunks:
+                # A number nobody tracks, through a project's own SIP trunk: that project's.
+                claimed = trunks[cast(str, sources[item.key])]
+                item.project = self._project(connection, batch, claimed)
             country = item.project.default_country if item.project else None
             timeline = cast(CallTimeline, item.timeline)
             item.caller = dialled_to_e164(timeline.caller, country) if timeline.caller else None

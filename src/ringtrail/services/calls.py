@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.attribution import kinds_of
 from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
 from ringtrail.domain.privacy import mask_phone
@@ -48,6 +48,7 @@ from ringtrail.storage.models import (
     Recording,
     Tag,
     User,
+    Visit,
 )
 
 DEFAULT_PAGE = 50
@@ -62,7 +63,6 @@ MAX_HOUR_RANGES = 2_000
 """An `hour_of_week` filter spanning more weeks than this needs a narrower period."""
 MAX_SEARCH_LENGTH = 100
 _HOUR_OF_WEEK = re.compile(r"([0-6])-([01][0-9]|2[0-3])")
-_SITE_KINDS = (AttributionKind.SESSION.value, AttributionKind.POOL_SOURCE.value)
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ class CallSummary:
     caller_region: str | None
     tags: list[str]
     has_recording: bool
+    analytics_ids: dict[str, str]
+    """The click and analytics ids of the call's visit (`ANALYTICS_IDS`), those it holds."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,13 @@ class CallDetail(CallSummary):
     events: list[CallEventEntry] = field(default_factory=list)
     comments: list[CallCommentEntry] = field(default_factory=list)
     scores: list[CallScoreEntry] = field(default_factory=list)
+    callback_at: datetime | None = None
+    """When a callback this call needed was settled (domain/callbacks.py), None while open."""
+    callback_resolution: str | None = None
+    callback_user_id: int | None = None
+    callback_by: str | None = None
+    """The name (or email) of the person who rang back, None when a call settled it."""
+    callback_call_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -267,13 +276,15 @@ def _dimension(
 
 
 def _origin(value: str) -> ColumnElement[bool]:
-    if value == CallOrigin.AD:
-        return Call.attribution_kind == AttributionKind.STATIC.value
-    if value == CallOrigin.SITE:
-        return Call.attribution_kind.in_(_SITE_KINDS)
-    if value == CallOrigin.UNKNOWN:
-        return not_(Call.attribution_kind.in_((AttributionKind.STATIC.value, *_SITE_KINDS)))
-    raise InvalidInput("origin", f"must be one of: {', '.join(CALL_ORIGINS)}")
+    try:
+        origin = CallOrigin(value)
+    except ValueError as exc:
+        raise InvalidInput("origin", f"must be one of: {', '.join(CALL_ORIGINS)}") from exc
+    if origin is CallOrigin.UNKNOWN:
+        # Words outside the vocabulary (none are written today) count as unknown, as in reports.
+        placed = (*kinds_of(CallOrigin.AD), *kinds_of(CallOrigin.SITE))
+        return not_(Call.attribution_kind.in_(placed))
+    return Call.attribution_kind.in_(kinds_of(origin))
 
 
 def _duration(value: str) -> ColumnElement[bool]:
@@ -462,8 +473,43 @@ def _recorded(db: Session, call_ids: Iterable[int]) -> set[int]:
     return set(db.scalars(query))
 
 
+ANALYTICS_IDS: tuple[str, ...] = (
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "fbclid",
+    "yclid",
+    "msclkid",
+    "ttclid",
+    "ga_client_id",
+    "ga_session_id",
+    "fbp",
+    "fbc",
+    "ym_uid",
+)
+"""The ad click ids and analytics cookies a call's visit may hold, in the order lists show."""
+
+
+def _analytics_of(db: Session, calls: Iterable[Call]) -> dict[int, dict[str, str]]:
+    """The non-empty `ANALYTICS_IDS` of each call's visit, by call id (one query)."""
+    visit_of = {call.id: call.visit_id for call in calls if call.visit_id is not None}
+    if not visit_of:
+        return {}
+    columns = [getattr(Visit, name) for name in ANALYTICS_IDS]
+    rows = db.execute(select(Visit.id, *columns).where(Visit.id.in_(set(visit_of.values()))))
+    by_visit = {
+        row[0]: {name: value for name, value in zip(ANALYTICS_IDS, row[1:], strict=True) if value}
+        for row in rows
+    }
+    return {call_id: by_visit.get(visit_id, {}) for call_id, visit_id in visit_of.items()}
+
+
 def _summary_values(
-    call: Call, tags: list[str], has_recording: bool, mask_callers: bool = False
+    call: Call,
+    tags: list[str],
+    has_recording: bool,
+    mask_callers: bool = False,
+    analytics_ids: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The one place a stored call becomes what the API shows."""
     return {
@@ -492,6 +538,7 @@ def _summary_values(
         "caller_region": call.caller_region,
         "tags": tags,
         "has_recording": has_recording,
+        "analytics_ids": dict(analytics_ids or {}),
     }
 
 
@@ -529,9 +576,16 @@ def list_calls(
     calls = calls[:limit]
     ids = [call.id for call in calls]
     tags, recorded = _tags_of(db, ids), _recorded(db, ids)
+    analytics = _analytics_of(db, calls)
     items = [
         CallSummary(
-            **_summary_values(call, tags.get(call.id, []), call.id in recorded, mask_callers)
+            **_summary_values(
+                call,
+                tags.get(call.id, []),
+                call.id in recorded,
+                mask_callers,
+                analytics.get(call.id),
+            )
         )
         for call in calls
     ]
@@ -564,6 +618,13 @@ def iter_calls(
         cursor = page.next_cursor
 
 
+def _user_name(db: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = db.get(User, user_id)
+    return (user.name or user.email) if user is not None else None
+
+
 def get_call(
     db: Session, project: Project, call_id: int, *, mask_callers: bool = False
 ) -> CallDetail:
@@ -589,7 +650,13 @@ def get_call(
         .order_by(CallScore.created_at, CallScore.id)
     )
     return CallDetail(
-        **_summary_values(call, tags, bool(_recorded(db, [call.id])), mask_callers),
+        **_summary_values(
+            call,
+            tags,
+            bool(_recorded(db, [call.id])),
+            mask_callers,
+            _analytics_of(db, [call]).get(call.id),
+        ),
         attribution_reason=call.attribution_reason,
         candidates=list(call.candidates or []),
         snapshot=dict(call.snapshot or {}),
@@ -602,6 +669,11 @@ def get_call(
         forwarded_to=call.forwarded_to,
         target_set_by=call.target_set_by,
         deal_value=call.deal_value,
+        callback_at=call.callback_at,
+        callback_resolution=call.callback_resolution,
+        callback_user_id=call.callback_user_id,
+        callback_by=_user_name(db, call.callback_user_id),
+        callback_call_id=call.callback_call_id,
         events=[
             CallEventEntry(event.event_type, event.occurred_at, event.provider) for event in events
         ],

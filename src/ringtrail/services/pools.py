@@ -18,7 +18,7 @@ from ringtrail.services.tracking import (
     parse_phone,
     reject_unknown,
 )
-from ringtrail.storage.models import Pool, Project, TrackingNumber
+from ringtrail.storage.models import Pool, Project, SourceRule, TrackingNumber
 
 POOL_FIELDS = frozenset({"name", "is_active", "grace_minutes", "cooldown_minutes"})
 MAX_MINUTES = 24 * 60
@@ -56,6 +56,40 @@ def summarize_pools(db: Session, pools: Sequence[Pool]) -> list[PoolSummary]:
             if pool_id is not None:
                 defaults[pool_id] = e164
     return [PoolSummary(p, counts.get(p.id, 0), defaults.get(p.id)) for p in pools]
+
+
+@dataclass(frozen=True)
+class PoolWarning:
+    """Why a pool swaps nothing yet: a stable `code` for programs and a sentence for people."""
+
+    code: str
+    message: str
+
+
+NO_RULE = PoolWarning(
+    "no_rule",
+    "no switched-on source rule shows this pool, so its numbers are never swapped in: add a "
+    "rule that shows it, e.g. the catch-all rule (no conditions) for every visit",
+)
+NO_NUMBERS = PoolWarning("no_numbers", "the pool has no numbers yet: add some to it")
+
+
+def pool_warnings(db: Session, summaries: Sequence[PoolSummary]) -> dict[int, list[PoolWarning]]:
+    """Each pool's warnings (empty list: it can swap), in one query for all of them."""
+    ids = [summary.pool.id for summary in summaries]
+    shown: set[int] = set()
+    if ids:
+        query = select(SourceRule.pool_id).where(
+            SourceRule.pool_id.in_(ids), SourceRule.is_active.is_(True)
+        )
+        shown = {pool_id for pool_id in db.scalars(query) if pool_id is not None}
+    warnings: dict[int, list[PoolWarning]] = {}
+    for summary in summaries:
+        found = [] if summary.pool.id in shown else [NO_RULE]
+        if summary.numbers_count == 0:
+            found.append(NO_NUMBERS)
+        warnings[summary.pool.id] = found
+    return warnings
 
 
 def create_pool(

@@ -13,6 +13,12 @@ from ringtrail.domain.money import AttributionModel
 from ringtrail.domain.phones import InvalidPhoneNumber, is_valid_country, to_e164
 from ringtrail.domain.privacy import MAX_RETENTION_DAYS
 from ringtrail.domain.roles import Role
+from ringtrail.domain.tracking_settings import (
+    MAX_REPLACE_NUMBERS,
+    InvalidSetting,
+    check_selectors,
+    normalize_domains,
+)
 from ringtrail.services.accounts import set_membership, slugify
 from ringtrail.services.audit import changed, record, snapshot
 from ringtrail.services.errors import InvalidInput, NotFound
@@ -33,6 +39,8 @@ EDITABLE_FIELDS = (
     "default_country",
     "allowed_domains",
     "main_number",
+    "replace_numbers",
+    "swap_selectors",
     "attribution_touch",
     "grace_minutes",
     "cooldown_minutes",
@@ -70,11 +78,11 @@ def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
         out["default_country"] = country
     if "currency" in out:
         out["currency"] = str(out["currency"]).upper()
-    if out.get("main_number"):
-        try:
-            out["main_number"] = to_e164(out["main_number"], out.get("default_country"))
-        except InvalidPhoneNumber as exc:
-            raise InvalidInput("main_number", str(exc)) from exc
+    if "main_number" in out:
+        raw = out["main_number"]
+        out["main_number"] = _phone(raw, out.get("default_country"), "main_number") if raw else None
+    if "replace_numbers" in out:
+        out["replace_numbers"] = _phones(out["replace_numbers"] or [], out.get("default_country"))
     if "attribution_model" in out:
         try:
             out["attribution_model"] = AttributionModel(str(out["attribution_model"])).value
@@ -89,9 +97,31 @@ def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(field, "a whole number of days, or empty to keep forever")
             if not 1 <= days <= MAX_RETENTION_DAYS:
                 raise InvalidInput(field, f"must be between 1 and {MAX_RETENTION_DAYS} days")
-    if "allowed_domains" in out:
-        out["allowed_domains"] = sorted({d.strip().lower() for d in out["allowed_domains"]})
+    for field, check in (
+        ("allowed_domains", normalize_domains),
+        ("swap_selectors", check_selectors),
+    ):
+        if field in out:
+            try:
+                out[field] = check(list(out[field] or []))
+            except InvalidSetting as exc:
+                raise InvalidInput(field, str(exc)) from exc
     return out
+
+
+def _phone(raw: str, country: str | None, field: str) -> str:
+    try:
+        return to_e164(raw, country)
+    except InvalidPhoneNumber as exc:
+        raise InvalidInput(field, f"{raw.strip()}: {exc}") from exc
+
+
+def _phones(raw: list[str], country: str | None) -> list[str]:
+    """Original numbers as E.164, in order, duplicates dropped."""
+    numbers = list(dict.fromkeys(_phone(item, country, "replace_numbers") for item in raw))
+    if len(numbers) > MAX_REPLACE_NUMBERS:
+        raise InvalidInput("replace_numbers", f"at most {MAX_REPLACE_NUMBERS} numbers")
+    return numbers
 
 
 def create_project(
@@ -130,7 +160,7 @@ def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Pr
     """Apply validated setting changes to `project`."""
     values = validate_project_fields(
         {"default_country": project.default_country, **changes}
-        if "main_number" in changes
+        if {"main_number", "replace_numbers"} & set(changes)
         else changes
     )
     moved_zone = "timezone" in values and values["timezone"] != project.timezone

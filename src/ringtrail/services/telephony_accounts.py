@@ -12,7 +12,9 @@ from ringtrail.recordings.hosts import CONFIG_KEY as RECORDING_HOSTS
 from ringtrail.recordings.hosts import checked_account_config
 from ringtrail.services.audit import record_row_change, snapshot
 from ringtrail.services.errors import InvalidInput, NotFound
+from ringtrail.services.sip_trunks import SIP_SIGNING_NOTE, checked_trunk_ref
 from ringtrail.services.tracking import flush_or_conflict, reject_unknown
+from ringtrail.services.webhook_secrets import webhook_path
 from ringtrail.storage.models import Project, TelephonyAccount
 
 PROVIDERS = ("twilio", "zadarma", "binotel", "sip")
@@ -58,14 +60,16 @@ def webhook_paths(project: Project) -> dict[str, str]:
     """Where each provider delivers this project's call events (paths under the public URL).
 
     Twilio's webhook finds the project by the AccountSid it sends (the account's
-    `account_ref`); the others carry the project's public key in the path.
+    `account_ref`); the others carry the project's public key in the path. SIP calls come
+    through Kamailio and RabbitMQ; the `sip` entry is the generic signed webhook, which a PBX
+    may post to, signed with the project's webhook secret.
     """
     key = project.public_key
     return {
         "twilio": "/hooks/twilio/voice",
         "zadarma": f"/hooks/zadarma/{key}",
         "binotel": f"/hooks/binotel/{key}",
-        "sip": f"/hooks/v1/{key}/calls",
+        "sip": webhook_path(project),
     }
 
 
@@ -98,10 +102,16 @@ def set_account(
     """Create or change the project's account with `provider`; True when it was created.
 
     Only the keys in `values` change (None clears `account_ref` or `secret`); a new account
-    starts with no id, no secret, an empty config and active.
+    starts with no id, no secret, an empty config and active. A `sip` account takes no
+    secret, and its `account_ref` lists its trunk's addresses (services.sip_trunks).
     """
     _ensure_provider(provider)
     reject_unknown(values, ACCOUNT_FIELDS)
+    if provider == "sip":
+        if values.get("secret") is not None:
+            raise InvalidInput("secret", SIP_SIGNING_NOTE)
+        if values.get("account_ref") is not None:
+            values = {**values, "account_ref": checked_trunk_ref(values["account_ref"])}
     if values.get("config") is not None:
         try:
             values = {**values, "config": checked_account_config(values["config"])}

@@ -7,6 +7,10 @@ the visit row, the lease and its history row); a step that refuses raises VisitR
 typed reason and no number is taken. The trace of the steps is stored on the visit: it is the
 "why this source, why this number".
 
+A visit answered without a tracking number of its own says why (`NoNumber`: a bot, no rule,
+an exhausted pool...), and that, like a refused origin, is noted in the refusal log
+(services.refusals): in memory on this path, written in the background.
+
 Visit starts are the hottest path: rows are written with Core statements built once, not
 with ORM objects. If the lease cannot be taken inside the visit's transaction (a pool due for
 a reload, a conflict), that transaction is rolled back and the visit start is done as two:
@@ -31,13 +35,14 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringtrail.domain.analytics_ids import AnalyticsIds, extract_analytics_ids
-from ringtrail.domain.bots import describe_device, is_bot
+from ringtrail.domain.bots import bot_kind, describe_device
 from ringtrail.domain.cookie_domain import registrable_domain
 from ringtrail.domain.source_rules import Decision, choose_touch
 from ringtrail.domain.sources import Classification, VisitFacts, classify_visit
 from ringtrail.leases.base import LeaseBackend, ReloadDue
 from ringtrail.leases.history import write_transaction
 from ringtrail.services.rate_limits import RateLimiter
+from ringtrail.services.refusals import NoNumber, RefusalLog
 from ringtrail.services.rule_time import RuleTimeShares
 from ringtrail.services.tracking_config import (
     TrackingConfig,
@@ -179,6 +184,10 @@ class VisitStarted:
     heartbeat_seconds: int
     numbers: tuple[SwappedNumber, ...]
     selectors: tuple[str, ...]
+    reason: NoNumber | None = None
+    """Set when the visitor gets no tracking number of their own (none, or a pool's default)."""
+    detail: str = ""
+    bot: str | None = None
 
 
 @dataclass
@@ -191,6 +200,8 @@ class _Context:
     public_id: str = ""
     returning: bool = False
     bot: bool = False
+    bot_kind: str | None = None
+    overflow: bool = False
     classification: Classification | None = None
     decision: Decision | None = None
     analytics: AnalyticsIds | None = None
@@ -222,6 +233,7 @@ class TrackingService:
         address_salt: str,
         config_cache: TrackingConfigCache | None = None,
         rule_time: RuleTimeShares | None = None,
+        refusals: RefusalLog | None = None,
     ) -> None:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
@@ -233,6 +245,7 @@ class TrackingService:
         self.limiter = limiter
         self.configs = config_cache or TrackingConfigCache()
         self.rule_time = rule_time or RuleTimeShares()
+        self.refusals = refusals or RefusalLog(bind, flush_seconds=None)
         self._address_key = hashlib.sha256(f"ringtrail.address.{address_salt}".encode()).digest()
         self._last_sweep = 0.0
         self._sweep_lock = threading.Lock()
@@ -245,7 +258,10 @@ class TrackingService:
         for step in VISIT_STEPS:
             step(self, context)
         self._sweep_expired(now)
-        return self._answer(context)
+        answer = self._answer(context)
+        if answer.reason is not None:
+            self._note(context, answer.reason, answer.bot or _log_detail(context))
+        return answer
 
     def heartbeat(
         self,
@@ -307,8 +323,13 @@ class TrackingService:
         context.config = self._config(context.request.key)
 
     def check_origin(self, context: _Context) -> None:
-        """Only pages on the project's allowed domains may start visits."""
-        self._check_origin(context.project, context.request.origin)
+        """Only pages on the project's allowed domains may start visits (a refused origin is
+        noted in the refusal log, under the project its key names)."""
+        try:
+            self._check_origin(context.project, context.request.origin)
+        except VisitRefused:
+            self._note(context, NoNumber.ORIGIN_NOT_ALLOWED, context.request.origin or "")
+            raise
 
     def identify_visitor(self, context: _Context) -> None:
         """The visitor's public id from a genuine token, or a new one."""
@@ -338,7 +359,8 @@ class TrackingService:
     def classify(self, context: _Context) -> None:
         """Bot check, source, rule decision and analytics ids of this page view."""
         request = context.request
-        context.bot = is_bot(request.user_agent)
+        context.bot_kind = bot_kind(request.user_agent)
+        context.bot = context.bot_kind is not None
         hosts = frozenset(context.project.allowed_domains)
         classification = classify_visit(VisitFacts(request.url, request.referrer, hosts))
         context.classification = classification
@@ -350,7 +372,7 @@ class TrackingService:
             now_ms=int(context.now.timestamp() * 1000),
         )
         if context.bot:
-            context.trace.append("bot: user agent is a crawler; no pool number is taken")
+            context.trace.append(f"bot: user agent ({context.bot_kind}); no pool number is taken")
 
     def record_visit(self, context: _Context) -> None:
         """Store the visitor and the visit (or continue the visit in progress), and take the
@@ -377,6 +399,7 @@ class TrackingService:
             else:
                 log.warning("lease in the visit's transaction failed (%r); trying again", exc)
         context.decision, context.shown, context.pool_id = decision, None, None
+        context.overflow = False
         del context.trace[traced:]
         with write_transaction(self.engine) as connection:
             self._write_visit(connection, context)
@@ -414,7 +437,9 @@ class TrackingService:
         )
         if done.outcome is None:  # the number chosen had left the pool: lease the usual way
             self.assign_number(context)
-        elif done.outcome.e164 is not None:
+        else:
+            context.overflow = done.outcome.overflow
+        if done.outcome is not None and done.outcome.e164 is not None:
             context.shown = (done.outcome.e164, "default" if done.outcome.overflow else "pool")
         return True
 
@@ -457,6 +482,7 @@ class TrackingService:
                 if pool.default is not None:
                     context.shown = (pool.default.e164, "default")
                 return
+            context.overflow = outcome.overflow
             if outcome.e164 is not None:
                 context.shown = (outcome.e164, "default" if outcome.overflow else "pool")
             return
@@ -545,6 +571,7 @@ class TrackingService:
             e164, kind = context.shown
             numbers = tuple(SwappedNumber(o, e164, kind) for o in context.project.originals)
         host = urlsplit(context.request.url).hostname
+        reason = _no_number(context)
         return VisitStarted(
             visitor_token=self.signer.visitor_token(context.public_id),
             visit_token=self.signer.visit_token(claim),
@@ -552,6 +579,20 @@ class TrackingService:
             heartbeat_seconds=HEARTBEAT_SECONDS,
             numbers=numbers,
             selectors=context.project.selectors,
+            reason=reason,
+            detail=_NO_NUMBER_DETAIL[reason] if reason else "",
+            bot=context.bot_kind if reason is NoNumber.BOT else None,
+        )
+
+    def _note(self, context: _Context, reason: NoNumber, detail: str) -> None:
+        request = context.request
+        self.refusals.note(
+            context.project.project_id,
+            reason,
+            detail,
+            request.url,
+            request.user_agent,
+            context.now,
         )
 
     def _config(self, key: str) -> TrackingConfig:
@@ -675,6 +716,42 @@ class TrackingService:
             self.backend.expire(now)
         except Exception:
             log.exception("expiring ended holds failed; the next sweep retries")
+
+
+_NO_NUMBER_DETAIL = {
+    NoNumber.ORIGIN_NOT_ALLOWED: "this site is not in the project's allowed domains",
+    NoNumber.BOT: "bots (crawlers, headless browsers, testing tools) get no tracking number",
+    NoNumber.NO_RULE: "no source rule matched this visit: a pool swaps only when a rule points "
+    "at it",
+    NoNumber.POOL_EXHAUSTED: "every number of the pool is held: the pool's default number "
+    "(if it has one) is shown",
+    NoNumber.NUMBER_NOT_SHOWN: "the rule's number cannot be shown now (offline only, inactive, "
+    "or the pool did not answer)",
+    NoNumber.NO_ORIGINAL_NUMBER: "the project has no main number to replace on the page",
+}
+
+
+def _no_number(context: _Context) -> NoNumber | None:
+    """Why this visitor gets no tracking number of their own, or None when they get one."""
+    if not context.project.originals:
+        return NoNumber.NO_ORIGINAL_NUMBER
+    if context.shown is not None and context.shown[1] in ("pool", "static"):
+        return None
+    decision = context.decision
+    assert decision is not None
+    if context.bot:
+        return NoNumber.BOT
+    if context.overflow:
+        return NoNumber.POOL_EXHAUSTED
+    if decision.pool_id is None and decision.static_number_id is None:
+        return NoNumber.NO_RULE
+    return NoNumber.NUMBER_NOT_SHOWN
+
+
+def _log_detail(context: _Context) -> str:
+    """What tells refusals of one reason apart in the log: the pool, for an overflow."""
+    pool_id = context.decision.pool_id if context.decision else None
+    return str(pool_id) if context.overflow and pool_id else ""
 
 
 VISIT_STEPS: tuple[Step, ...] = (

@@ -4,13 +4,16 @@ Format and signing are documented in docs/webhooks.md. The signature is HMAC-SHA
 project's webhook secret over `<timestamp>.<raw body>`, sent as `X-Ringtrail-Signature:
 v1=<hex>` with the Unix time in `X-Ringtrail-Timestamp`. A timestamp more than
 `MAX_SKEW_SECONDS` away from now is refused, so a captured request cannot be replayed later.
-Every check fails closed: no secret, no header or a bad header means refusal.
+Every check fails closed: no secret, no header or a bad header means refusal. During a
+rotation's grace period two secrets are accepted (services/webhook_secrets.py): a request
+signed with either passes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -50,10 +53,17 @@ def sign(secret: str, timestamp: int | str, body: bytes) -> str:
 
 
 def verify(
-    secret: str | None, timestamp: str | None, signature: str | None, body: bytes, now: datetime
+    secret: str | Sequence[str] | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    now: datetime,
 ) -> None:
-    """Raise BadSignature unless the request is signed with `secret` within the time window."""
-    if not secret:
+    """Raise BadSignature unless the request is signed with `secret` (or one of several
+    accepted secrets) within the time window."""
+    candidates = [secret] if isinstance(secret, str) else list(secret or ())
+    accepted = [one for one in candidates if one]
+    if not accepted:
         raise BadSignature("the project has no webhook secret")
     if not timestamp or not signature:
         raise BadSignature("X-Ringtrail-Timestamp and X-Ringtrail-Signature are required")
@@ -65,9 +75,9 @@ def verify(
         raise BadSignature(
             f"X-Ringtrail-Timestamp is more than {MAX_SKEW_SECONDS} s from the server's clock"
         )
-    expected = sign(secret, sent_at, body)
+    expected = [sign(one, sent_at, body) for one in accepted]
     offered = [part.strip() for part in signature.split(",")]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
+    if not any(hmac.compare_digest(e, candidate) for e in expected for candidate in offered):
         raise BadSignature("signature does not match")
 
 

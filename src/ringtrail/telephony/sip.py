@@ -2,7 +2,8 @@
 
 `deploy/kamailio/kamailio.cfg` publishes one message per call moment (docs/telephony/sip.md):
 
-- `started` (the INVITE): `call_id`, `did`, `caller`, `ts`;
+- `started` (the INVITE): `call_id`, `did`, `caller`, `source` (the address the INVITE
+  came from: the carrier's trunk), `ts`;
 - `answered` (200 OK, `dialog:start`): the same fields;
 - `ended` (BYE or timeout, `dialog:end`): also `ts_started` and `ts_answered`;
 - `failed` (a final reply >= 300, `dialog:failed`): also `ts_started` and `sip_code`.

@@ -55,6 +55,9 @@ def create_app(
         finally:
             if jobs is not None:
                 await asyncio.to_thread(jobs.stop)
+            tracking = getattr(_app.state, "tracking_service", None)
+            if tracking is not None:  # write the refusals still in memory
+                await asyncio.to_thread(tracking.refusals.close)
         runtime.close()
 
     app = FastAPI(

@@ -4,6 +4,9 @@ A body announced larger than its route's limit is refused with 413 before a byte
 body without a Content-Length (chunked) or with a false one is counted as it arrives, and the
 chunk that would cross the limit is never handed to the route: no route, however it reads its
 body (a form, JSON, a signed webhook's raw bytes), holds more than the limit in memory.
+
+A refusal of a tracking call carries CORS headers for the page's origin: it holds nothing of
+any project, and the tracking script can then log why instead of a bare CORS failure.
 """
 
 from __future__ import annotations
@@ -97,10 +100,10 @@ class BodySizeLimit:
         route = limit_for(scope["method"], _app_path(scope), self.route_classes)
         declared = _declared_length(scope)
         if declared == -1:
-            await _refuse(send, 400, "Content-Length is not a whole number", "bad_length")
+            await _refuse(send, 400, "Content-Length is not a whole number", "bad_length", scope)
             return
         if declared is not None and declared > route.max_bytes:
-            await _refuse(send, 413, _too_large(route), "too_large")
+            await _refuse(send, 413, _too_large(route), "too_large", scope)
             return
         await _Guarded(self.app, route).run(scope, receive, send)
 
@@ -134,7 +137,7 @@ class _Guarded:
             if message["type"] == "http.response.start" and self.exceeded:
                 # The route caught the error and answered something else: the 413 is the answer.
                 self.replaced = True
-                await _refuse(send, 413, _too_large(self.route), "too_large")
+                await _refuse(send, 413, _too_large(self.route), "too_large", scope)
                 return
             if message["type"] == "http.response.start":
                 self.started = True
@@ -144,7 +147,7 @@ class _Guarded:
             await self.app(scope, guarded_receive, guarded_send)
         except BodyTooLarge:
             if not self.started and not self.replaced:
-                await _refuse(send, 413, _too_large(self.route), "too_large")
+                await _refuse(send, 413, _too_large(self.route), "too_large", scope)
 
 
 def _app_path(scope: Scope) -> str:
@@ -168,7 +171,17 @@ def _too_large(route: RouteClass) -> str:
     return f"the request body is larger than {route.max_bytes} bytes, the limit for {route.name}"
 
 
-async def _refuse(send: Send, status: int, detail: str, reason: str) -> None:
+def _cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """CORS headers for a refused tracking call from a page (none for any other route)."""
+    if not _app_path(scope).startswith("/t/"):
+        return []
+    origins = [value for name, value in scope["headers"] if name.lower() == b"origin"]
+    if len(origins) != 1:
+        return []
+    return [(b"access-control-allow-origin", origins[0]), (b"vary", b"Origin")]
+
+
+async def _refuse(send: Send, status: int, detail: str, reason: str, scope: Scope) -> None:
     body = json.dumps({"detail": detail, "reason": reason}).encode()
     await send(
         {
@@ -179,6 +192,7 @@ async def _refuse(send: Send, status: int, detail: str, reason: str) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
                 (b"connection", b"close"),
+                *_cors_headers(scope),
             ],
         }
     )

@@ -23,9 +23,11 @@ Leads: call leads of C1, C2, C4; forms on Fri 12:00 (google/spring, visitor 2) a
 (google/winter); a callback request Sat 08:00; a form on Thu and one on Sun (outside).
 Visits: google 5 and (direct) 1 in the period (a bot's and Sunday's left out).
 Ad costs: google/spring 30 (Fri) + 20 (Sat), google/winter 15 (Sat), yelp 10 (Fri); 40 on
-Thu, 99 on Sun. Won deals: D1 300 on C1 (visitor 1's touches: google/winter on 5 Jan,
-google/spring, then direct), D2 120 on C4 (static yelp), D3 80 on the Friday form
-(google/spring), D5 50 on P1 (Thu); D4 is open, D6 is on C7 (outside).
+Thu, 99 on Sun. Costs and leads carry the medium of their source's calls (google cpc, yelp
+referral), so each cost meets its own channel's revenue. Won deals: D1 300 on C1 (visitor
+1's touches: google/winter on 5 Jan, google/spring, then direct), D2 120 on C4 (static
+yelp), D3 80 on the Friday form (google/spring), D5 50 on P1 (Thu); D4 is open, D6 is on C7
+(outside).
 """
 
 from __future__ import annotations
@@ -125,6 +127,10 @@ def _visit(
     return visit
 
 
+MEDIUMS = {"google": "cpc", "yelp": "referral"}
+"""The medium of each source's calls, costs and leads."""
+
+
 def build_hand_world(db: Session, name: str = "Hand Plumbing") -> HandWorld:
     """The world of the module docstring, committed."""
     organization = get_or_create_organization(db, name)
@@ -204,7 +210,7 @@ def build_hand_world(db: Session, name: str = "Hand Plumbing") -> HandWorld:
     ) -> Lead:
         row = Lead(
             project_id=project.id, kind=kind, created_at=at, source=source, campaign=campaign,
-            **more,
+            medium=MEDIUMS.get(source or ""), **more,
         )  # fmt: skip
         db.add(row)
         db.flush()
@@ -230,7 +236,7 @@ def build_hand_world(db: Session, name: str = "Hand Plumbing") -> HandWorld:
         db.add(
             AdCost(
                 project_id=project.id, day=date(2025, 1, day), source=source, campaign=campaign,
-                cost=Decimal(cost), currency="USD",
+                medium=MEDIUMS[source], cost=Decimal(cost), currency="USD",
             )
         )  # fmt: skip
 

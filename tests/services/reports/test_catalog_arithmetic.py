@@ -107,8 +107,9 @@ def test_campaigns_with_cost_per_call_and_target_call(db: Session, hand: HandWor
     assert column(report, "calls") == [2, 2, 1, 1]
     assert column(report, "target") == [2, 1, 0, 0]
     # Costs of the 10th and 11th only: spring 30+20, yelp 10, winter 15 (the 12th's 99 is out).
-    assert column(report, "cost") == [D("50.00"), D("10.00"), D("15.00"), D("0.00")]
-    assert column(report, "cost_per_call") == [D("25.00"), D("5.00"), D("15.00"), D("0.00")]
+    # The calls without a source have no cost data: no figure, never 0.00.
+    assert column(report, "cost") == [D("50.00"), D("10.00"), D("15.00"), None]
+    assert column(report, "cost_per_call") == [D("25.00"), D("5.00"), D("15.00"), None]
     assert column(report, "cost_per_target") == [D("25.00"), D("10.00"), None, None]
     totals = report.tables[0].totals
     assert totals is not None
@@ -197,7 +198,9 @@ def test_uniqueness_shares(db: Session, hand: HandWorld) -> None:
 def test_profit_under_the_default_model(db: Session, hand: HandWorld) -> None:
     report = run(db, hand, "profit")
     # Last non-direct: D1 (300) to google/spring, D2 (120) to yelp, D3 (80) to google/spring.
-    by_source = {r["source"]: r for r in rows(report, "by_source")}
+    by_channel = {(r["source"], r["channel"]): r for r in rows(report, "by_source")}
+    assert set(by_channel) == {("google", "Paid search"), ("yelp", "Referral"), ("", "Other")}
+    by_source = {source: r for (source, _channel), r in by_channel.items()}
     google = by_source["google"]
     assert (google["cost"], google["revenue"], google["profit"]) == (
         D("65.00"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Role
-from tests.call_rows import T0, add_call, add_event, add_recording, tag_call
+from tests.call_rows import (
+    T0,
+    add_call,
+    add_event,
+    add_recording,
+    add_stored_recording,
+    add_visit,
+    tag_call,
+)
 from tests.conftest import World
 from tests.web.api.keys import project_key
 
@@ -86,7 +97,7 @@ def test_a_list_item_carries_the_summary_fields(
         "status", "caller", "dialled", "tracking_number_id", "is_first_time", "is_unique",
         "is_target", "needs_callback", "source", "medium", "campaign", "keyword",
         "landing_page", "attribution_kind", "confidence", "caller_country", "caller_region",
-        "tags", "has_recording",
+        "tags", "has_recording", "analytics_ids",
     }  # fmt: skip
     assert (item["caller"], item["dialled"]) == ("+380671234567", "+380441234567")
     assert (item["source"], item["keyword"], item["confidence"]) == ("google", "flat to rent", 0.75)
@@ -281,3 +292,39 @@ def test_the_calls_endpoints_are_documented_and_need_the_bearer_key(client: Test
     ):
         assert paths[path]["get"]["security"] == [{"HTTPBearer": []}]
         assert f"`GET {path}`" in reference
+
+
+def test_the_list_and_its_export_carry_the_visits_click_and_analytics_ids(
+    client: TestClient, world: World, db: Session
+) -> None:
+    ids = {"gclid": "Cj0-api-gclid", "wbraid": "wb-1", "ga_client_id": "111.222", "ym_uid": "99"}
+    visit = add_visit(db, world.ours.project, **ids)
+    call = add_call(db, world.ours.project, visit_id=visit.id, visitor_id=visit.visitor_id)
+    bare = add_call(db, world.ours.project, started_at=T0 - timedelta(hours=1))
+    add_stored_recording(db, call)
+    db.commit()
+    items = client.get(calls_url(world), headers=world.ours.project_auth).json()["items"]
+    by_id = {item["id"]: item for item in items}
+    assert by_id[call.id]["analytics_ids"] == ids
+    assert by_id[bare.id]["analytics_ids"] == {}
+    assert (
+        client.get(calls_url(world, f"/{call.id}"), headers=world.ours.project_auth).json()[
+            "analytics_ids"
+        ]
+        == ids
+    )
+    response = client.get(
+        calls_url(world), headers=world.ours.project_auth, params={"format": "csv"}
+    )
+    slug = world.ours.project.slug
+    assert f'filename="calls-{slug}-start-now.csv"' in response.headers["content-disposition"]
+    rows = {
+        int(row["Call ID"]): row
+        for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    }
+    assert rows[call.id]["gclid"] == "Cj0-api-gclid" and rows[call.id]["_ym_uid"] == "99"
+    assert rows[call.id]["GA client ID"] == "111.222"
+    link = urlsplit(rows[call.id]["Recording"])
+    assert link.scheme == "http" and link.path.startswith("/recordings/")
+    assert client.get(link.path).status_code == 404  # signed, accepted; no audio in this store
+    assert rows[bare.id]["Recording"] == "false"

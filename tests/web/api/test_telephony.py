@@ -163,7 +163,7 @@ def test_the_providers_in_the_api_are_the_providers_ingestion_knows() -> None:
 
 
 def test_deleting_an_account_disconnects_the_provider(client: TestClient, world: World) -> None:
-    put(client, world, "sip", secret=SECRET)
+    put(client, world, "sip", account_ref="192.0.2.10")
     url, auth = telephony_url(world, "/sip"), world.ours.project_auth
     assert client.delete(url, headers=auth).status_code == 204
     assert client.get(telephony_url(world), headers=auth).json()["accounts"] == []
@@ -271,3 +271,27 @@ def test_the_telephony_endpoints_are_documented_and_need_the_bearer_key(
         for method in methods:
             assert paths[path][method]["security"] == [{"HTTPBearer": []}]
             assert f"`{method.upper()} {path}`" in reference
+
+
+def test_a_sip_account_takes_no_secret_and_says_which_secret_signs_instead(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """SIP events come from Kamailio through RabbitMQ: no secret of the account was checked."""
+    url, auth = telephony_url(world, "/sip"), world.ours.project_auth
+    response = client.put(url, headers=auth, json={"secret": SECRET})
+    assert response.status_code == 422, response.text
+    assert "webhook-secret" in response.text
+    assert db.query(TelephonyAccount).filter_by(project_id=world.ours.project.id).count() == 0
+    assert client.put(url, headers=auth, json={"secret": None}).json()["has_secret"] is False
+
+
+def test_a_sip_account_names_its_trunk_by_the_carrier_addresses(
+    client: TestClient, world: World
+) -> None:
+    account = put(client, world, "sip", account_ref=" 192.0.2.10,2001:DB8::1 192.0.2.10")
+    assert account["account_ref"] == "192.0.2.10, 2001:db8::1"
+    url, auth = telephony_url(world, "/sip"), world.ours.project_auth
+    for ref in ("pbx.example.com", "192.0.2.10, carrier"):
+        response = client.put(url, headers=auth, json={"account_ref": ref})
+        assert response.status_code == 422, response.text
+        assert "IP addresses" in response.text

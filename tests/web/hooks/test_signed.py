@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from ringtrail.runtime import bootstrap
 from ringtrail.services.tracking import add_number
+from ringtrail.services.webhook_secrets import rotate_webhook_secret
 from ringtrail.settings import Settings
-from ringtrail.storage.models import Call, CallEvent
+from ringtrail.storage.models import Call, CallEvent, Project
 from ringtrail.telephony.signed import MAX_SKEW_SECONDS, sign
 from ringtrail.web.app import create_app
 from tests.conftest import World
@@ -195,3 +197,32 @@ def test_while_the_database_is_down_the_hook_answers_503_so_providers_retry(
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert response.json()["detail"].startswith("database unavailable")
+
+
+def test_after_a_rotation_the_old_secret_works_for_the_grace_period_and_then_never(
+    client: TestClient, world: World, flyer: str, db: Session
+) -> None:
+    project = db.get(Project, world.ours.project.id)
+    assert project is not None
+    old = project.webhook_secret
+    state = rotate_webhook_secret(db, project, datetime.now(UTC), grace_hours=24)
+    db.commit()
+    assert state.secret != old
+    assert post(client, world, started("a"), secret=old).status_code == 200
+    assert post(client, world, started("b"), secret=state.secret).status_code == 200
+    project.previous_webhook_secret_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.commit()
+    refused = post(client, world, started("c"), secret=old)
+    assert refused.status_code == 403, refused.text
+    assert post(client, world, started("d"), secret=state.secret).status_code == 200
+
+
+def test_a_rotation_without_grace_refuses_the_old_secret_at_once(
+    client: TestClient, world: World, flyer: str, db: Session
+) -> None:
+    project = db.get(Project, world.ours.project.id)
+    assert project is not None
+    old = project.webhook_secret
+    rotate_webhook_secret(db, project, datetime.now(UTC), grace_hours=0)
+    db.commit()
+    assert post(client, world, started("a"), secret=old).status_code == 403

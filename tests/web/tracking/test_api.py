@@ -268,13 +268,19 @@ def test_an_unknown_key_is_404(client: TestClient, db: Session, world: World) ->
     assert lease_rows(db) == []
 
 
-def test_another_sites_origin_is_refused_without_cors_and_takes_no_number(
+def test_another_sites_origin_is_refused_readably_with_no_project_data_and_takes_no_number(
     client: TestClient, db: Session, world: World
 ) -> None:
     site = set_up_site(db, world)
     response = visit(client, site, origin="https://evil.example")
     assert response.status_code == 403
-    assert "access-control-allow-origin" not in response.headers
+    # The page may read why (CORS for its origin, never credentials), and nothing else.
+    assert response.headers["access-control-allow-origin"] == "https://evil.example"
+    assert "access-control-allow-credentials" not in response.headers
+    assert response.json() == {
+        "detail": "this site is not in the project's allowed domains",
+        "reason": "origin_not_allowed",
+    }
     assert lease_rows(db) == []
     sub = visit(client, site, origin="https://shop.acme-realty.example")
     assert sub.status_code == 200
@@ -487,7 +493,8 @@ def test_a_heartbeat_with_another_projects_visit_or_from_another_site_is_refused
     evil = client.post(
         "/t/v1/heartbeat", content=json.dumps(ours), headers={"Origin": "https://evil.example"}
     )
-    assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
+    assert evil.status_code == 403 and evil.json()["reason"] == "origin_not_allowed"
+    assert set(evil.json()) == {"detail", "reason"}
     garbage = client.post("/t/v1/heartbeat", content=b"\xff\xfe", headers={"Origin": SITE})
     assert garbage.status_code == 400
 

@@ -23,6 +23,7 @@ SCRIPT = Path(__file__).parents[3] / "src" / "ringtrail" / "web" / "tracking" / 
         "### Pool settings",
         "## JavaScript API for single-page apps",
         "## Sizing a pool",
+        "## Check your installation",
     ],
 )
 def test_tracking_docs_have_the_promised_sections(heading: str) -> None:
@@ -64,3 +65,14 @@ def test_docs_the_tracking_docs_point_at_exist() -> None:
     for text in (TRACKING.read_text(encoding="utf-8"), SCRIPT.read_text(encoding="utf-8")):
         for name in re.findall(r"(?<![\w/.-])([\w/-]+\.md)\b", text):
             assert (DOCS / name).exists() or (DOCS.parent / name).exists(), name
+
+
+def test_every_bot_kind_and_reason_is_explained_in_check_your_installation() -> None:
+    from ringtrail.domain.bots import BOT_KINDS
+    from ringtrail.services.refusals import NoNumber
+
+    docs = TRACKING.read_text(encoding="utf-8")
+    section = docs[docs.index("## Check your installation") :]
+    section = section[: section.index("\n## ", 1)]
+    for code in [*BOT_KINDS, *NoNumber]:
+        assert f"`{code}`" in section, code

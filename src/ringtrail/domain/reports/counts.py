@@ -5,9 +5,8 @@ calls add up to the same figures. Shares and averages are derived, never stored.
 
 Definitions (docs/reports.md):
 - missed: ended unanswered (missed, busy, failed, abandoned);
-- unique: the caller's first call within the project's unique-call window;
-- first-time: the caller's first call ever;
-- repeat: not unique (the caller rang within the window before);
+- unique, first-time, repeat: as worded in domain/calls.py (`CALLER_TERMS`); repeat is not
+  unique;
 - target / non-target: judged by sales or a model; unjudged calls are neither;
 - unique-target: unique and target; first-target: first-time and target.
 """

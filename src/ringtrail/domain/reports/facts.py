@@ -8,34 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.attribution import CallOrigin as CallOrigin
+from ringtrail.domain.attribution import origin_of as origin_of
 from ringtrail.domain.calls import UNANSWERED, CallStatus
 
 NOT_SET = ""
 """The value of a dimension the call does not have (no keyword, unknown region...)."""
-
-
-class CallOrigin(StrEnum):
-    """Report 4: how the caller found the number."""
-
-    AD = "ad"
-    """A static number printed in an ad, a flyer or a listing: the call came straight from it."""
-    SITE = "site"
-    """A pool number shown on the website: the call came after a visit."""
-    UNKNOWN = "unknown"
-    """A number Ringtrail could not place."""
-
-
-def origin_of(attribution_kind: str) -> CallOrigin:
-    """Where a call came from, read off its attribution kind."""
-    if attribution_kind == AttributionKind.STATIC:
-        return CallOrigin.AD
-    if attribution_kind in (AttributionKind.SESSION, AttributionKind.POOL_SOURCE):
-        return CallOrigin.SITE
-    return CallOrigin.UNKNOWN
 
 
 DURATION_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

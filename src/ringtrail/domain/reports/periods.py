@@ -1,8 +1,16 @@
-"""Report periods: local calendar days in the project's time zone, and the previous period.
+"""Report periods: local calendar days in the project's time zone, and the period compared.
 
 A period is a closed range of local dates (`start` to `end`, both included). Its instants
 are found in the project's time zone, so a day across a daylight-saving change is 23 or 25
 hours long and a call at 23:30 local time belongs to that local day, whatever UTC says.
+
+Periods are compared as marketers count them (`Comparison`):
+- the previous period: a period that starts on the first of a month and spans up to a year
+  is compared with the same calendar months just before (November with October 1-31, a
+  quarter with the quarter before, "this month" so far with the same days of last month);
+  any other period with the same number of days just before it;
+- the same period last year: the same dates a year earlier (29 February becomes the 28th,
+  and a period ending on a month's last day ends on that month's last day).
 """
 
 from __future__ import annotations
@@ -29,6 +37,18 @@ class Preset(StrEnum):
     THIS_YEAR = "this_year"
 
 
+class Comparison(StrEnum):
+    """What a report's period is compared with."""
+
+    PREVIOUS = "previous"
+    PREVIOUS_YEAR = "previous_year"
+
+
+DEFAULT_COMPARISON = Comparison.PREVIOUS
+CALENDAR_MONTHS = 12
+"""The longest period (in calendar months) compared month for month rather than day for day."""
+
+
 class InvalidPeriod(ValueError):
     """A period that cannot be used; the message says why."""
 
@@ -52,9 +72,35 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        """The period of the same length just before this one (for comparison)."""
+        """The period this one is compared with by default: the same calendar months just
+        before for a period that starts on a month's first day (up to a year long), else
+        the same number of days just before."""
+        months = months_spanned(self)
+        if self.start.day == 1 and months <= CALENDAR_MONTHS:
+            return self._shifted(-months)
+        return self.days_before()
+
+    def days_before(self) -> Period:
+        """The period of the same length just before this one."""
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end)
+
+    def same_period_last_year(self) -> Period:
+        """The same dates a year earlier (the nearest valid ones)."""
+        try:
+            return self._shifted(-12)
+        except InvalidPeriod:  # a leap day made it one day longer than the longest period
+            end = _end_shifted(self.end, -12)
+            return Period(end - timedelta(days=MAX_DAYS - 1), end)
+
+    def compared_with(self, comparison: Comparison) -> Period:
+        """The period `comparison` names for this one."""
+        if comparison is Comparison.PREVIOUS_YEAR:
+            return self.same_period_last_year()
+        return self.previous()
+
+    def _shifted(self, months: int) -> Period:
+        return Period(add_months(self.start, months), _end_shifted(self.end, months))
 
     def dates(self) -> list[date]:
         """Every local date of the period, in order."""
@@ -83,6 +129,26 @@ def month_end(month: date) -> date:
     """The last day of `month`'s month."""
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (earlier when negative); a day the
+    target month lacks (31 April, 29 February) becomes its last day."""
+    index = day.year * 12 + day.month - 1 + months
+    first = date(index // 12, index % 12 + 1, 1)
+    return first.replace(day=min(day.day, month_end(first).day))
+
+
+def months_spanned(period: Period) -> int:
+    """How many calendar months the period touches (1 for a period inside one month)."""
+    return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+
+
+def _end_shifted(day: date, months: int) -> date:
+    # A period that ends on a month's last day ends on the last day of the month it moves to.
+    if day == month_end(day):
+        return month_end(add_months(month_of(day), months))
+    return add_months(day, months)
 
 
 def whole_months(period: Period) -> list[date]:

@@ -131,6 +131,14 @@ def duration(context: ReportContext) -> Report:
     )
 
 
+CALLER_TERMS_NOTE = N_(
+    "First-time: no earlier call from the same caller number to the project, ever. Unique: no "
+    "call from the same caller number to the project within the unique-call window before this "
+    "one. Repeat: not unique."
+)
+"""The report's wording of domain/calls.py CALLER_TERMS, as the dashboard shows it."""
+
+
 UNIQUENESS_KINDS: tuple[tuple[str, str, dict[str, bool]], ...] = (
     ("unique", N_("Unique calls"), {"unique": True}),
     ("unique_target", N_("Unique target calls"), {"unique": True, "target": True}),
@@ -204,4 +212,5 @@ def uniqueness(context: ReportContext) -> Report:
             Chart(ChartKind.BAR, "kinds", "kind", ["share"], N_("Calls by kind")),
             Chart(ChartKind.LINE, "by_day", "day", ["calls", "unique", "repeat"], N_("By day")),
         ],
+        notes=[CALLER_TERMS_NOTE],
     )

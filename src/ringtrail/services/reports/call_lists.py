@@ -1,16 +1,17 @@
 """The few report figures that are single calls or a live state, not additive counts.
 
 The longest calls (report 5) are individual calls with their recording; "needs a callback"
-is a flag sales clear when they ring back, a to-do state that rollups do not keep. Both are
-read straight from the calls with the same scope conditions as the engine's raw path.
+is a flag sales clear when they ring back (or a later answered call clears), a to-do state
+that rollups do not keep, and so is how long callbacks took. All are read straight from the
+calls with the same scope conditions as the engine's raw path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.calls import CallStatus
@@ -98,3 +99,14 @@ def callbacks_by_day(db: Session, scope: ReportScope) -> dict[date, int]:
         local = local_day(started_at, scope.zone)
         counts[local] = counts.get(local, 0) + 1
     return counts
+
+
+def callback_delays(db: Session, scope: ReportScope) -> list[timedelta | None]:
+    """For each of the scope's calls that needed a callback: how long after the call it was
+    settled (domain/callbacks.py), None while it is still open."""
+    conditions = (
+        *call_conditions(scope),
+        or_(Call.needs_callback == true(), Call.callback_at.is_not(None)),
+    )
+    rows = db.execute(select(Call.started_at, Call.callback_at).where(*conditions))
+    return [None if settled is None else settled - started for started, settled in rows]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ringtrail.domain.reports.periods import Period
+from ringtrail.domain.reports.periods import DEFAULT_COMPARISON, Comparison, Period
 from ringtrail.leases.base import LeaseBackend
 from ringtrail.services.errors import NotFound
 from ringtrail.services.reports import (
@@ -78,8 +78,10 @@ def build_report(
     model: str | None = None,
     lease_backend: LeaseBackend | None = None,
     now: datetime | None = None,
+    comparison: Comparison = DEFAULT_COMPARISON,
 ) -> Report:
-    """Report `report_id` of `project` over `period` (and the previous period for comparison).
+    """Report `report_id` of `project` over `period` (and the period `comparison` names:
+    the previous period, or the same period last year).
 
     `by` picks the grouping of the sources report (source, medium, campaign, landing_page);
     `model` the attribution model of the money figures (the project's own when None).
@@ -90,7 +92,7 @@ def build_report(
     builder = BUILDERS.get(report_id)
     if builder is None:
         raise NotFound(f"no report {report_id!r}")
-    context = _context(db, project, period, filters, by, model, lease_backend, now)
+    context = _context(db, project, period, filters, by, model, lease_backend, now, comparison)
     return builder(context)
 
 
@@ -101,9 +103,10 @@ def build_overview(
     filters: ReportFilters | None = None,
     *,
     model: str | None = None,
+    comparison: Comparison = DEFAULT_COMPARISON,
 ) -> Report:
     """The overview: headline figures, calls per day and calls by source."""
-    return overview(_context(db, project, period, filters, None, model, None, None))
+    return overview(_context(db, project, period, filters, None, model, None, None, comparison))
 
 
 def _context(
@@ -115,12 +118,14 @@ def _context(
     model: str | None,
     lease_backend: LeaseBackend | None,
     now: datetime | None,
+    comparison: Comparison,
 ) -> ReportContext:
     return ReportContext.of(
         db,
         project,
         period,
         filters,
+        comparison,
         by=traffic_reports.grouping(by) if by is not None else None,
         model=money_reports.attribution_model(model, project.attribution_model),
         lease_backend=lease_backend,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.money import DEFAULT_MODEL, AttributionModel
 from ringtrail.domain.reports.counts import CallCounts, ratio
-from ringtrail.domain.reports.periods import Period
+from ringtrail.domain.reports.periods import DEFAULT_COMPARISON, Comparison, Period
 from ringtrail.leases.base import LeaseBackend
 from ringtrail.services.reports.engine import ReportFilters, ReportScope
 from ringtrail.services.reports.model import (
@@ -77,11 +77,15 @@ class ReportContext:
         project: Project,
         period: Period,
         filters: ReportFilters | None,
+        comparison: Comparison = DEFAULT_COMPARISON,
         **options: Any,
     ) -> ReportContext:
-        """The context of a report on `project` over `period`, compared with the period before."""
+        """The context of a report on `project` over `period`, compared with the period
+        `comparison` names (the previous period, or the same period last year)."""
         scope = ReportScope.of(project, period, filters)
-        return cls(db, project, scope, scope.with_period(period.previous()), **options)
+        return cls(
+            db, project, scope, scope.with_period(period.compared_with(comparison)), **options
+        )
 
     def report(
         self,
@@ -144,9 +148,18 @@ def flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def headline(key: str, label: str, kind: ValueKind, value: Any, previous: Any = None) -> Headline:
-    """A headline figure with its value over the comparison period."""
-    return Headline(key=key, label=label, kind=kind, value=value, previous=previous)
+def headline(
+    key: str,
+    label: str,
+    kind: ValueKind,
+    value: Any,
+    previous: Any = None,
+    *,
+    drill: Drill | None = None,
+) -> Headline:
+    """A headline figure with its value over the comparison period (and the calls-log
+    filters that list its calls, `drill`)."""
+    return Headline(key=key, label=label, kind=kind, value=value, previous=previous, drill=drill)
 
 
 def label_column(key: str, label: str) -> Column:

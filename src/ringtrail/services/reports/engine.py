@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from ringtrail.domain.attribution import AttributionKind
+from ringtrail.domain.attribution import kinds_of
 from ringtrail.domain.calls import UNANSWERED, CallStatus
 from ringtrail.domain.reports.counts import MEASURES, CallCounts, astuple_counts
 from ringtrail.domain.reports.facts import (
@@ -392,12 +392,9 @@ def _sql_dimension(dimension: Dimension, zone: ZoneInfo) -> Any:
         return literal(NOT_SET)
     if dimension is Dimension.ORIGIN:
         return case(
-            (Call.attribution_kind == AttributionKind.STATIC.value, CallOrigin.AD.value),
-            (
-                Call.attribution_kind.in_(
-                    [AttributionKind.SESSION.value, AttributionKind.POOL_SOURCE.value]
-                ),
-                CallOrigin.SITE.value,
+            *(
+                (Call.attribution_kind.in_(kinds_of(origin)), origin.value)
+                for origin in (CallOrigin.AD, CallOrigin.SITE)
             ),
             else_=CallOrigin.UNKNOWN.value,
         )

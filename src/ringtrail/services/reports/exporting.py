@@ -3,12 +3,15 @@
 The dashboard's download buttons and the API's `format=csv|xlsx` both call
 `report_table_export`, so a file always holds the rows the page and the JSON show: the
 table's rows in order, then its totals row. Labels go through the reader's translator;
-cell values are written as computed (shares as fractions, money as decimals).
+cell values are written as computed (shares as fractions, money as decimals), and XLSX
+shows them with a percent or currency number format. A recording column holds a signed
+link a browser opens (`recording_links`), not the API path, which needs an API key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -16,10 +19,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ringtrail.services.errors import InvalidInput
-from ringtrail.services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
+from ringtrail.services.exports import (
+    CSV_MEDIA_TYPE,
+    PERCENT_FORMAT,
+    XLSX_MEDIA_TYPE,
+    CsvStyle,
+    money_format,
+    to_csv,
+    to_xlsx,
+)
 from ringtrail.services.reports.model import N_, Column, Report, Row, Table, ValueKind
 
 Translator = Callable[[str], str]
+RecordingLinks = Callable[[Iterable[int]], dict[int, str]]
 NOT_SET_LABEL = N_("(not set)")
 
 
@@ -43,9 +55,11 @@ def export_table(report: Report, table_key: str | None) -> Table:
         raise InvalidInput("table", f"no table {table_key!r}; use one of: {names}") from None
 
 
-def export_filename(report: Report, table: Table, fmt: ExportFormat) -> str:
-    """`ringtrail-<report>[-<table>]-<from>-<to>.<ext>`; the main table goes unnamed."""
-    parts = ["ringtrail", report.id]
+def export_filename(report: Report, table: Table, fmt: ExportFormat, project: str = "") -> str:
+    """`ringtrail-[<project>-]<report>[-<table>]-<from>-<to>.<ext>`; the main table goes
+    unnamed; `project` (its slug) is kept to ASCII letters, digits and dashes."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", project).strip("-")[:40]
+    parts = ["ringtrail", *([slug] if slug else []), report.id]
     if report.tables and table.key != report.tables[0].key:
         parts.append(table.key)
     parts += [report.period.start.isoformat(), report.period.end.isoformat()]
@@ -60,11 +74,40 @@ def _cell(column: Column, value: Any, translate: Translator) -> Any:
     return value
 
 
-def table_rows(table: Table, translate: Translator) -> list[list[Any]]:
-    """The table's rows, then its totals row, as lists of cell values in column order."""
-    rows = [
-        [_cell(c, row.cells.get(c.key), translate) for c in table.columns] for row in table.rows
-    ]
+def column_format(column: Column, currency: str) -> str | None:
+    """The XLSX number format of a column's cells: percent, the currency, or none."""
+    if column.kind in (ValueKind.SHARE, ValueKind.RATIO):
+        return PERCENT_FORMAT
+    if column.kind is ValueKind.MONEY:
+        return money_format(currency)
+    return None
+
+
+def _linked(table: Table, links: RecordingLinks | None) -> dict[int, str]:
+    """Signed recording links of the calls a LINK column of `table` points at."""
+    if links is None or not any(c.kind is ValueKind.LINK for c in table.columns):
+        return {}
+    ids = [row.cells.get("call_id") for row in table.rows]
+    return links([call_id for call_id in ids if isinstance(call_id, int)])
+
+
+def table_rows(
+    table: Table, translate: Translator, links: RecordingLinks | None = None
+) -> list[list[Any]]:
+    """The table's rows, then its totals row, as lists of cell values in column order.
+
+    With `links`, a LINK cell of a call holds the link to its recording (or stays empty)."""
+    linked = _linked(table, links)
+    rows = []
+    for row in table.rows:
+        cells = []
+        for column in table.columns:
+            value = row.cells.get(column.key)
+            if column.kind is ValueKind.LINK and links is not None:
+                call_id = row.cells.get("call_id")
+                value = linked.get(call_id) if value and isinstance(call_id, int) else None
+            cells.append(_cell(column, value, translate))
+        rows.append(cells)
     if table.totals is not None:
         totals: list[Any] = []
         for index, column in enumerate(table.columns):
@@ -84,21 +127,28 @@ def report_table_export(
     fmt: str | ExportFormat,
     *,
     zone: ZoneInfo | None = None,
+    currency: str = "",
+    csv_style: CsvStyle | None = None,
+    recording_links: RecordingLinks | None = None,
+    project: str = "",
 ) -> tuple[bytes, str, str]:
     """One table of `report` (the first when `table_key` is None) as (bytes, media type,
-    file name). `fmt` is "csv" or "xlsx"; instants are written in `zone` (the project's)."""
+    file name). `fmt` is "csv" (in `csv_style`) or "xlsx" (money in `currency`); instants
+    are written in `zone` (the project's)."""
     try:
         chosen = ExportFormat(fmt)
     except ValueError as exc:
         raise InvalidInput("format", "use csv or xlsx") from exc
     table = export_table(report, table_key)
     labels = [labels_translator(column.label) for column in table.columns]
-    rows = table_rows(table, labels_translator)
-    filename = export_filename(report, table, chosen)
+    rows = table_rows(table, labels_translator, recording_links)
+    filename = export_filename(report, table, chosen, project)
     if chosen is ExportFormat.CSV:
-        return to_csv(labels, rows, zone), CSV_MEDIA_TYPE, filename
+        return to_csv(labels, rows, zone, csv_style), CSV_MEDIA_TYPE, filename
     sheet = labels_translator(table.title) or report.id
-    return to_xlsx(labels, rows, zone, sheet_title=sheet), XLSX_MEDIA_TYPE, filename
+    formats = [column_format(column, currency) for column in table.columns]
+    content = to_xlsx(labels, rows, zone, sheet_title=sheet, formats=formats)
+    return content, XLSX_MEDIA_TYPE, filename
 
 
 def _plain(value: Any) -> Any:

@@ -40,6 +40,10 @@ class ValueKind(StrEnum):
     """A URL path inside the product (a recording), shown as a link or player."""
 
 
+def _query_of(drill: dict[str, str | list[str]] | None) -> str | None:
+    return None if drill is None else urlencode(drill, doseq=True)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a table: the key of its cells, its label and how to read them."""
@@ -65,9 +69,7 @@ class Row:
     @property
     def drill_query(self) -> str | None:
         """The drill parameters as a URL query string (without the "?")."""
-        if self.drill is None:
-            return None
-        return urlencode(self.drill, doseq=True)
+        return _query_of(self.drill)
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,20 @@ class Chart:
 
 @dataclass(frozen=True)
 class Headline:
-    """A headline figure with its value over the previous period of the same length."""
+    """A headline figure with its value over the comparison period (domain periods)."""
 
     key: str
     label: str
     kind: ValueKind
     value: Any
     previous: Any = None
+    drill: dict[str, str | list[str]] | None = None
+    """The calls-log filters that list the calls the figure counts (see `Row.drill`)."""
+
+    @property
+    def drill_query(self) -> str | None:
+        """The drill parameters as a URL query string (without the "?")."""
+        return _query_of(self.drill)
 
     @property
     def change(self) -> float | None:

@@ -11,11 +11,16 @@ from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ringtrail.domain.money import CENT, AttributionModel, Money, cost_per
+from ringtrail.domain.money import CENT, AttributionModel, Money, channel_key, cost_per
 from ringtrail.domain.reports.counts import CallCounts
 from ringtrail.domain.reports.rollup import Dimension
 from ringtrail.services.errors import InvalidInput
-from ringtrail.services.money.returns import costs_by, money_by
+from ringtrail.services.money.returns import (
+    costs_by,
+    leads_by_channel,
+    money_by,
+    money_by_channel,
+)
 from ringtrail.services.reports.context import (
     TOP_ROWS,
     ReportContext,
@@ -69,12 +74,12 @@ def campaigns(context: ReportContext) -> Report:
     rows = []
     for pair in pairs[:TOP_ROWS]:
         cells = {"source": pair[0], "campaign": pair[1]}
-        cells.update(_campaign_cells(calls.get(pair, CallCounts()), costs.get(pair, Decimal(0))))
+        cells.update(_campaign_cells(calls.get(pair, CallCounts()), costs.get(pair)))
         rows.append(Row(cells, context.drill(source=pair[0], campaign=pair[1])))
     now_calls = CallCounts.total(list(calls.values()))
-    now_cost = sum(costs.values(), Decimal(0))
+    now_cost = _total_cost(costs)
     before_calls = CallCounts.total(list(calls_by_pair(context, context.previous).values()))
-    before_cost = sum(costs_by(context.db, context.previous).values(), Decimal(0))
+    before_cost = _total_cost(costs_by(context.db, context.previous))
     table = Table(
         "campaigns",
         N_("Campaigns"),
@@ -114,12 +119,18 @@ def campaigns(context: ReportContext) -> Report:
     )
 
 
-def _campaign_cells(counts: CallCounts, cost: Decimal) -> dict[str, Any]:
+def _total_cost(costs: Mapping[Pair, Decimal]) -> Decimal | None:
+    """The costs added up; None (no cost data), not 0, when there is no cost row at all."""
+    return sum(costs.values(), Decimal(0)) if costs else None
+
+
+def _campaign_cells(counts: CallCounts, cost: Decimal | None) -> dict[str, Any]:
+    """A campaign's calls and costs; without cost data every cost figure is None, never 0."""
     return {
         "calls": counts.calls,
         "target": counts.target,
         "target_share": counts.target_share,
-        "cost": cost.quantize(CENT),
+        "cost": None if cost is None else cost.quantize(CENT),
         "cost_per_call": cost_per(cost, counts.calls),
         "cost_per_target": cost_per(cost, counts.target),
     }
@@ -134,19 +145,22 @@ def _grouped_money(money: Mapping[Pair, Money], by: Callable[[Pair], K]) -> dict
 
 
 def _profit_cells(counts: CallCounts, leads: int, money: Money) -> dict[str, Any]:
+    """A group's figures; without cost data its cost, profit, ROMI and costs per are None."""
+    cost = money.known_cost
+    profit = money.known_profit
     return {
         "calls": counts.calls,
         "target": counts.target,
         "leads": leads,
         "customers": money.customers,
-        "cost": money.cost.quantize(CENT),
+        "cost": None if cost is None else cost.quantize(CENT),
         "revenue": money.revenue.quantize(CENT),
-        "profit": money.profit.quantize(CENT),
+        "profit": None if profit is None else profit.quantize(CENT),
         "romi": money.romi,
-        "cost_per_call": cost_per(money.cost, counts.calls),
-        "cost_per_target": cost_per(money.cost, counts.target),
-        "cost_per_lead": cost_per(money.cost, leads),
-        "cost_per_customer": cost_per(money.cost, money.customers),
+        "cost_per_call": cost_per(cost, counts.calls),
+        "cost_per_target": cost_per(cost, counts.target),
+        "cost_per_lead": cost_per(cost, leads),
+        "cost_per_customer": cost_per(cost, money.customers),
     }
 
 
@@ -181,6 +195,7 @@ def _money_table(
         key=lambda group: (
             -money.get(group, Money()).revenue,
             -money.get(group, Money()).cost,
+            -calls.get(group, CallCounts()).calls,
             group,
         ),
     )
@@ -194,8 +209,14 @@ def _money_table(
             )
         )
         drill = context.drill(
-            **{column.key: value for column, value in zip(labels, values, strict=True)}
+            **{
+                column.key: value
+                for column, value in zip(labels, values, strict=True)
+                if column.key in DRILL_KEYS
+            }
         )
+        if "channel" in cells:
+            cells["channel"] = CHANNEL_LABELS.get(cells["channel"], cells["channel"])
         rows.append(Row(cells, drill))
     totals: dict[str, Any] = {labels[0].key: N_("Total")}
     totals.update({column.key: "" for column in labels[1:]})
@@ -213,19 +234,43 @@ def _money_headlines(
     now: Money, before: Money, calls_now: CallCounts, calls_before: CallCounts
 ) -> list[Headline]:
     return [
-        headline("cost", N_("Cost"), ValueKind.MONEY, now.cost, before.cost),
+        headline("cost", N_("Cost"), ValueKind.MONEY, now.known_cost, before.known_cost),
         headline("revenue", N_("Revenue"), ValueKind.MONEY, now.revenue, before.revenue),
-        headline("profit", N_("Profit"), ValueKind.MONEY, now.profit, before.profit),
+        headline("profit", N_("Profit"), ValueKind.MONEY, now.known_profit, before.known_profit),
         headline("romi", N_("ROMI"), ValueKind.RATIO, now.romi, before.romi),
         headline(
             "cost_per_target",
             N_("Cost per target call"),
             ValueKind.MONEY,
-            cost_per(now.cost, calls_now.target),
-            cost_per(before.cost, calls_before.target),
+            cost_per(now.known_cost, calls_now.target),
+            cost_per(before.known_cost, calls_before.target),
         ),
         headline("customers", N_("Customers"), ValueKind.COUNT, now.customers, before.customers),
     ]
+
+
+CHANNEL_COLUMN = Column("channel", N_("Channel"), ValueKind.TEXT, translate=True)
+"""The channel of a source (domain/sources.py CHANNELS), translated by the dashboard."""
+CHANNEL_LABELS: dict[str, str] = {
+    "paid_search": N_("Paid search"),
+    "paid_social": N_("Paid social"),
+    "organic_search": N_("Organic search"),
+    "organic_social": N_("Organic social"),
+    "referral": N_("Referral"),
+    "email": N_("E-mail"),
+    "display": N_("Display"),
+    "direct": N_("Direct"),
+    "other": N_("Other"),
+}
+"""The words for every channel of domain/sources.py `CHANNELS`."""
+DRILL_KEYS = frozenset({"source", "campaign"})
+"""The label columns that are calls-log filters too (a channel row drills to its source)."""
+
+
+def calls_by_channel(context: ReportContext, scope: ReportScope) -> dict[Pair, CallCounts]:
+    """The scope's call counts by (source, channel), the channel read off each call's medium."""
+    rows = call_rows(context.db, scope, Dimension.MEDIUM, keep=("source", "value"))
+    return regroup(rows, lambda key: channel_key(key.source, key.value))
 
 
 def profit(context: ReportContext) -> Report:
@@ -240,11 +285,11 @@ def profit(context: ReportContext) -> Report:
         context,
         "by_source",
         N_("By source"),
-        [label_column("source", N_("Source"))],
-        regroup(calls, lambda pair: pair[0]),
-        sum_by(leads, lambda pair: pair[0]),
-        _grouped_money(money, lambda pair: pair[0]),
-        lambda source: (source,),
+        [label_column("source", N_("Source")), CHANNEL_COLUMN],
+        calls_by_channel(context, context.scope),
+        leads_by_channel(context.db, context.scope),
+        money_by_channel(context.db, context.scope, context.model),
+        lambda key: key,
     )
     by_campaign = _money_table(
         context,

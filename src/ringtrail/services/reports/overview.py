@@ -6,6 +6,7 @@ from __future__ import annotations
 from ringtrail.domain.money import cost_per
 from ringtrail.domain.reports.counts import CallCounts
 from ringtrail.domain.reports.rollup import Dimension
+from ringtrail.services.reports.call_lists import callbacks_by_day
 from ringtrail.services.reports.context import (
     CALL_COLUMNS,
     SHARE_COLUMN,
@@ -30,8 +31,9 @@ from ringtrail.services.reports.money_reports import money_totals
 
 
 def overview(context: ReportContext) -> Report:
-    """Calls, target calls, missed and unique shares, average wait, cost, revenue, ROMI and
-    cost per target call, each against the previous period; calls per day and by source."""
+    """Calls, target calls, missed share, calls that need a callback (linked to them), unique
+    share, average wait, cost, revenue, ROMI and cost per target call, each against the
+    previous period; calls per day and by source."""
     # Two narrow sums rather than one by (day, source): a year by day and source is thousands
     # of rows to add up here, each of these a few hundred summed by the database.
     by_day = regroup(
@@ -89,6 +91,14 @@ def overview(context: ReportContext) -> Report:
                 before.missed_share,
             ),
             headline(
+                "needs_callback",
+                N_("Calls that need a callback"),
+                ValueKind.COUNT,
+                sum(callbacks_by_day(context.db, context.scope).values()),
+                sum(callbacks_by_day(context.db, context.previous).values()),
+                drill=context.drill(needs_callback=True),
+            ),
+            headline(
                 "unique_share",
                 N_("Unique share"),
                 ValueKind.SHARE,
@@ -102,7 +112,9 @@ def overview(context: ReportContext) -> Report:
                 now.average_wait_seconds,
                 before.average_wait_seconds,
             ),
-            headline("cost", N_("Cost"), ValueKind.MONEY, money_now.cost, money_before.cost),
+            headline(
+                "cost", N_("Cost"), ValueKind.MONEY, money_now.known_cost, money_before.known_cost
+            ),
             headline(
                 "revenue", N_("Revenue"), ValueKind.MONEY, money_now.revenue, money_before.revenue
             ),
@@ -111,8 +123,8 @@ def overview(context: ReportContext) -> Report:
                 "cost_per_target",
                 N_("Cost per target call"),
                 ValueKind.MONEY,
-                cost_per(money_now.cost, now.target),
-                cost_per(money_before.cost, before.target),
+                cost_per(money_now.known_cost, now.target),
+                cost_per(money_before.known_cost, before.target),
             ),
         ],
         tables=[per_day, sources],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ringtrail.domain.callbacks import CallbackTimes, callback_times
 from ringtrail.domain.reports.counts import CallCounts
 from ringtrail.domain.reports.rollup import Dimension, RollupKey, VisitKey
 from ringtrail.services.errors import InvalidInput
-from ringtrail.services.reports.call_lists import callbacks_by_day
+from ringtrail.services.reports.call_lists import callback_delays, callbacks_by_day
 from ringtrail.services.reports.context import (
     CALL_COLUMNS,
     TOP_ROWS,
@@ -160,7 +161,8 @@ def sources(context: ReportContext) -> Report:
 
 
 def missed(context: ReportContext) -> Report:
-    """Per day: calls, missed calls and their share, the average wait, callbacks still owed."""
+    """Per day: calls, missed calls and their share, the average wait, callbacks still owed;
+    how long callbacks took (the median) and the share of them settled within an hour."""
     by_day = regroup(
         call_rows(context.db, context.scope, Dimension.TOTAL, keep=("day",)), lambda key: key.day
     )
@@ -175,6 +177,8 @@ def missed(context: ReportContext) -> Report:
     before = total(call_rows(context.db, context.previous, Dimension.TOTAL, keep=()).values())
     callbacks_now = sum(callbacks.values())
     callbacks_before = sum(callbacks_by_day(context.db, context.previous).values())
+    times_now = callback_times(callback_delays(context.db, context.scope))
+    times_before = callback_times(callback_delays(context.db, context.previous))
     table = Table(
         "missed",
         N_("Missed calls by day"),
@@ -215,11 +219,31 @@ def missed(context: ReportContext) -> Report:
                 ValueKind.COUNT,
                 callbacks_now,
                 callbacks_before,
+                drill=context.drill(needs_callback=True),
+            ),
+            headline(
+                "callback_wait_seconds",
+                N_("Median time to callback"),
+                ValueKind.SECONDS,
+                _median_seconds(times_now),
+                _median_seconds(times_before),
+            ),
+            headline(
+                "called_back_within_hour",
+                N_("Called back within an hour"),
+                ValueKind.SHARE,
+                times_now.share_within,
+                times_before.share_within,
             ),
         ],
         tables=[table],
         charts=[Chart(ChartKind.LINE, "missed", "day", ["calls", "missed"], N_("Missed calls"))],
     )
+
+
+def _median_seconds(times: CallbackTimes) -> int | None:
+    delay = times.median_delay
+    return None if delay is None else round(delay.total_seconds())
 
 
 def _missed_cells(counts: CallCounts, callbacks: int) -> dict[str, Any]:

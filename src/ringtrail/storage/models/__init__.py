@@ -23,6 +23,7 @@ from ringtrail.storage.models.calls import (
 from ringtrail.storage.models.deliveries import OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
+from ringtrail.storage.models.refusals import TrackingRefusal
 from ringtrail.storage.models.rollups import (
     CallMonthRollup,
     CallRollup,
@@ -73,6 +74,7 @@ __all__ = [
     "Tag",
     "TelephonyAccount",
     "TrackingNumber",
+    "TrackingRefusal",
     "User",
     "UserSession",
     "Visit",

@@ -54,6 +54,10 @@ class Project(IdMixin, CreatedMixin, Base):
         String(20), default="last_non_direct", server_default="last_non_direct"
     )
     webhook_secret: Mapped[str] = mapped_column(EncryptedText)  # signs generic webhooks
+    # The secret before the last rotation, still accepted until `previous_webhook_secret_until`
+    # so senders can switch without losing events (services/webhook_secrets.py).
+    previous_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    previous_webhook_secret_until: Mapped[datetime | None] = mapped_column()
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -70,6 +70,16 @@ class Call(IdMixin, CreatedMixin, Base):
     is_target: Mapped[bool | None] = mapped_column(Boolean)
     target_set_by: Mapped[str | None] = mapped_column(String(20))
     needs_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How a call that needed a callback was settled (domain/callbacks.py): when, how
+    # ("called_back" by a person or "answered_call"), by whom and by which later call.
+    callback_at: Mapped[datetime | None] = mapped_column()
+    callback_resolution: Mapped[str | None] = mapped_column(String(20))
+    callback_user_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    callback_call_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("calls.id", ondelete="SET NULL")
+    )
     visitor_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("visitors.id", ondelete="SET NULL"), index=True
     )

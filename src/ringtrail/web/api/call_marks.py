@@ -1,4 +1,5 @@
-"""/api/v1/projects/{id}/calls/{call_id}: marking a call target, tags, comments, deal value.
+"""/api/v1/projects/{id}/calls/{call_id}: marking a call target, tags, comments, deal value,
+and that a missed caller was rung back.
 
 Every change needs a key whose role may mark calls (sales and up; a viewer's key gets 403).
 Marks made through the API carry no user (keys belong to an organisation, not a person).
@@ -24,8 +25,10 @@ from ringtrail.services.call_marking import (
     set_deal_value,
     set_tags,
 )
+from ringtrail.services.callbacks import mark_called_back
 from ringtrail.services.calls import CallDetail, get_call
 from ringtrail.storage.models import CallComment
+from ringtrail.storage.models.base import utcnow
 from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.calls import CallDetailOut
 from ringtrail.web.api.fields import ItemId, ProjectId
@@ -74,6 +77,18 @@ def mark(
         mark_target(db, project.id, call_id, None, body.is_target)
     if "deal_value" in body.model_fields_set:
         set_deal_value(db, project.id, call_id, body.deal_value)
+    return get_call(db, project, call_id)
+
+
+@router.post("/callback", response_model=CallDetailOut)
+def called_back(
+    project_id: ProjectId, call_id: ItemId, db: DbSession, principal: Principal
+) -> CallDetail:
+    """Record that the caller of this missed call was rung back: its callback is settled
+    (`callback_resolution: "called_back"`). A call already settled stays as it was; one that
+    never needed a callback is 422."""
+    project = load_project(db, principal, project_id, Permission.MARK_CALLS)
+    mark_called_back(db, project.id, call_id, None, utcnow())
     return get_call(db, project, call_id)
 
 

@@ -7,15 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
 from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.reports.facts import CallOrigin
 from ringtrail.domain.roles import Permission
-from ringtrail.services.call_export import MAX_EXPORT_ROWS, export_calls
+from ringtrail.services.call_export import MAX_EXPORT_ROWS, export_calls, export_filename
 from ringtrail.services.calls import (
+    ANALYTICS_IDS,
     DEFAULT_PAGE,
     DURATIONS,
     MAX_PAGE,
@@ -32,6 +33,7 @@ from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import ItemId, Phone, ProjectId, Text100, Text200, Text500
 from ringtrail.web.api.schemas import Output
 from ringtrail.web.deps import DbSession
+from ringtrail.web.export_links import recording_links
 
 router = APIRouter(prefix="/projects/{project_id}/calls", tags=["calls"])
 
@@ -77,6 +79,10 @@ class CallOut(Output):
     caller_region: str | None
     tags: list[str]
     has_recording: bool
+    analytics_ids: dict[str, str] = Field(
+        description="The ad click ids and analytics cookies of the call's visit, those it "
+        f"holds: any of {', '.join(ANALYTICS_IDS)}"
+    )
 
 
 class CallPageOut(Output):
@@ -125,6 +131,18 @@ class CallDetailOut(CallOut):
     events: list[CallEventOut]
     comments: list[CallCommentOut]
     scores: list[CallScoreOut] = Field(description="Target marks and model scores, oldest first")
+    callback_at: datetime | None = Field(
+        default=None, description="When the callback this missed call needed was settled"
+    )
+    callback_resolution: str | None = Field(
+        default=None,
+        description='"called_back" (a person rang back) or "answered_call" (a later answered '
+        "call with the same caller, either direction)",
+    )
+    callback_user_id: int | None = Field(default=None, description="Who rang back")
+    callback_call_id: int | None = Field(
+        default=None, description="The answered call that settled it"
+    )
 
 
 def _query_problem(exc: InvalidInput) -> RequestValidationError:
@@ -136,6 +154,7 @@ def _query_problem(exc: InvalidInput) -> RequestValidationError:
 
 @router.get("", response_model=CallPageOut)
 def list_(
+    request: Request,
     project_id: ProjectId,
     db: DbSession,
     principal: Principal,
@@ -225,7 +244,14 @@ def list_(
     try:
         if format is ExportFormat.JSON:
             return list_calls(db, project, filters, cursor=cursor, limit=limit, mask_callers=masked)
-        body = export_calls(db, project, filters, format.value, mask_callers=masked)
+        body = export_calls(
+            db,
+            project,
+            filters,
+            format.value,
+            mask_callers=masked,
+            recording_links=recording_links(request, db),
+        )
     except InvalidInput as exc:
         raise _query_problem(exc) from exc
     media_type = CSV_MEDIA_TYPE if format is ExportFormat.CSV else XLSX_MEDIA_TYPE
@@ -233,7 +259,8 @@ def list_(
         body,
         media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="calls-{project.id}.{format.value}"'
+            "Content-Disposition": "attachment; "
+            f'filename="{export_filename(project, filters, format.value)}"'
         },
     )
 

@@ -12,6 +12,12 @@ from sqlalchemy import select
 from ringtrail.domain.money import AttributionModel
 from ringtrail.domain.privacy import MAX_RETENTION_DAYS
 from ringtrail.domain.roles import Permission
+from ringtrail.domain.tracking_settings import (
+    MAX_DOMAINS,
+    MAX_REPLACE_NUMBERS,
+    MAX_SELECTOR_LENGTH,
+    MAX_SELECTORS,
+)
 from ringtrail.services.projects import RETENTION_FIELDS, create_project, update_project
 from ringtrail.storage.models import Organization, Project
 from ringtrail.web.api.auth import Principal, load_project
@@ -23,8 +29,8 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
-NULLABLE = frozenset({"recording_retention_days", *RETENTION_FIELDS})
-"""Settings a PATCH may set to null (kept forever); null leaves any other one unchanged."""
+NULLABLE = frozenset({"recording_retention_days", "main_number", *RETENTION_FIELDS})
+"""Settings a PATCH may set to null (kept forever; no main number); null leaves others as is."""
 
 
 class ProjectSettings(StrictInput):
@@ -33,8 +39,26 @@ class ProjectSettings(StrictInput):
     timezone: str | None = Field(default=None, examples=["Europe/Kyiv"])
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$", examples=["UAH"])
     default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", examples=["UA"])
-    allowed_domains: list[Annotated[str, Field(max_length=253)]] | None = None
-    main_number: str | None = Field(default=None, max_length=40)
+    allowed_domains: list[Annotated[str, Field(max_length=253)]] | None = Field(
+        default=None,
+        max_length=MAX_DOMAINS,
+        description="Host names the script may run on (subdomains included); no scheme or path",
+        examples=[["example.com"]],
+    )
+    main_number: str | None = Field(
+        default=None, max_length=40, description="The number the site shows; null clears it"
+    )
+    replace_numbers: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None,
+        max_length=MAX_REPLACE_NUMBERS,
+        description="More numbers the site shows, swapped like the main number",
+    )
+    swap_selectors: list[Annotated[str, Field(max_length=MAX_SELECTOR_LENGTH)]] | None = Field(
+        default=None,
+        max_length=MAX_SELECTORS,
+        description="CSS selectors of elements that show the number in any format",
+        examples=[[".phone"]],
+    )
     attribution_touch: Literal["first", "last"] | None = None
     grace_minutes: Minutes | None = None
     cooldown_minutes: Minutes | None = None
@@ -76,6 +100,8 @@ class ProjectOut(Output):
     default_country: str
     allowed_domains: list[str]
     main_number: str | None
+    replace_numbers: list[str]
+    swap_selectors: list[str]
     attribution_touch: str
     grace_minutes: int
     cooldown_minutes: int

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from ringtrail.domain.calls import CallStatus
-from ringtrail.domain.reports.periods import InvalidPeriod, Preset, parse_period
+from ringtrail.domain.reports.periods import (
+    DEFAULT_COMPARISON,
+    Comparison,
+    InvalidPeriod,
+    Preset,
+    parse_period,
+)
 from ringtrail.domain.roles import Permission
 from ringtrail.services.calls import project_zone
 from ringtrail.services.errors import InvalidInput
@@ -25,6 +31,7 @@ from ringtrail.services.reports.exporting import report_data, report_table_expor
 from ringtrail.web.api.auth import Principal, load_project
 from ringtrail.web.api.fields import MAX_ID, Text100, Text500
 from ringtrail.web.deps import DbSession
+from ringtrail.web.export_links import recording_links
 from ringtrail.web.tracking.api import lease_backend
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -72,6 +79,14 @@ def read_report(
     status: Annotated[list[CallStatus] | None, Query(description="Repeatable: any of")] = None,
     tag: Annotated[list[Text100] | None, Query(description="Repeatable: any of")] = None,
     first_time: Annotated[bool | None, Query()] = None,
+    compare: Annotated[
+        Comparison,
+        Query(
+            description="What the period is compared with: previous (the calendar months "
+            "before a period that starts on the first of a month, else the same number of "
+            "days before) or previous_year (the same dates a year earlier)"
+        ),
+    ] = DEFAULT_COMPARISON,
     by: Annotated[
         str | None,
         Query(max_length=20, description="sources: source, medium, campaign or landing_page"),
@@ -85,7 +100,8 @@ def read_report(
         str | None, Query(max_length=40, description="The table to export (the first if none)")
     ] = None,
 ) -> Any:
-    """One report over a period (30 days by default) with the previous period for comparison.
+    """One report over a period (30 days by default) compared with the previous period (a
+    calendar month with the month before) or, with `compare=previous_year`, a year earlier.
 
     `format=csv` or `xlsx` downloads one table of it (the first unless `table` names another).
     """
@@ -106,7 +122,7 @@ def read_report(
     )
     try:
         if report_id == OVERVIEW_ID:
-            report = build_overview(db, project, chosen, filters, model=model)
+            report = build_overview(db, project, chosen, filters, model=model, comparison=compare)
         else:
             report = build_report(
                 db,
@@ -117,11 +133,19 @@ def read_report(
                 by=by,
                 model=model,
                 lease_backend=lease_backend(request),
+                comparison=compare,
             )
         if format_ == "json":
             return report_data(report)
         content, media_type, filename = report_table_export(
-            report, table, _english, format_, zone=zone
+            report,
+            table,
+            _english,
+            format_,
+            zone=zone,
+            currency=project.currency,
+            recording_links=recording_links(request, db),
+            project=project.slug,
         )
     except InvalidInput as exc:
         raise _query_problem(exc.field, exc.message) from exc

@@ -19,6 +19,7 @@ from ringtrail.web.api import (
     reports,
     source_rules,
     telephony,
+    webhook_secret,
 )
 
 api_router = APIRouter()
@@ -36,3 +37,4 @@ api_router.include_router(call_marks.router)
 api_router.include_router(money.router)
 api_router.include_router(reports.router)
 api_router.include_router(privacy.router)
+api_router.include_router(webhook_secret.router)

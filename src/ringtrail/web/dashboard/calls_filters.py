@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.reports.facts import NOT_ANSWERED_BUCKET, CallOrigin
+from ringtrail.services.call_labels import STATUS_LABELS
 from ringtrail.services.calls import CallFilters
 from ringtrail.services.reports.model import N_
 
@@ -27,14 +27,6 @@ KEEP = "keep"
 FLAG_VALUES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 MAX_VALUE_LENGTH = 500
 
-STATUS_LABELS: dict[str, str] = {
-    CallStatus.ANSWERED: N_("Answered"),
-    CallStatus.MISSED: N_("Missed"),
-    CallStatus.BUSY: N_("Busy"),
-    CallStatus.FAILED: N_("Failed"),
-    CallStatus.ABANDONED: N_("Abandoned"),
-    CallStatus.IN_PROGRESS: N_("In progress"),
-}
 ORIGIN_LABELS: dict[str, str] = {
     CallOrigin.AD: N_("Straight from an ad (static number)"),
     CallOrigin.SITE: N_("After a site visit (dynamic number)"),

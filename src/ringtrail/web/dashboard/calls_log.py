@@ -1,4 +1,5 @@
-"""The calls log: search, filters, audio player, marking target, tags, comments, deal value.
+"""The calls log: search, filters, audio player, marking target, tags, comments, deal value,
+and "called back" for a missed call that needs a callback.
 
 `/p/{id}/calls` lists the project's calls (filters and report drill-downs read by
 calls_filters.py), newest first, a keyset page at a time; `calls.csv` and `calls.xlsx`
@@ -18,7 +19,8 @@ from starlette.datastructures import QueryParams
 
 from ringtrail.domain.roles import Permission
 from ringtrail.recordings.library import link_to_recording
-from ringtrail.services.call_export import MAX_EXPORT_ROWS, export_calls
+from ringtrail.services.call_export import MAX_EXPORT_ROWS, export_calls, export_filename
+from ringtrail.services.call_labels import ATTRIBUTION_LABELS, STATUS_LABELS
 from ringtrail.services.call_marking import (
     MAX_COMMENT_LENGTH,
     add_comment,
@@ -27,17 +29,18 @@ from ringtrail.services.call_marking import (
     set_deal_value,
     set_tags,
 )
+from ringtrail.services.callbacks import mark_called_back
 from ringtrail.services.calls import DEFAULT_PAGE, CallDetail, get_call, list_calls
 from ringtrail.services.errors import InvalidInput, NotFound
-from ringtrail.services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from ringtrail.services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_style
 from ringtrail.services.reports.model import N_
 from ringtrail.storage.models import User
 from ringtrail.storage.models.base import utcnow
+from ringtrail.web.dashboard.call_labels import EVENT_LABELS, PHASE_LABELS, SCORER_LABELS
 from ringtrail.web.dashboard.calls_filters import (
     DURATION_LABELS,
     FILTER_LABELS,
     ORIGIN_LABELS,
-    STATUS_LABELS,
     WEEKDAY_LABELS,
     CallsQuery,
     read_calls_query,
@@ -51,6 +54,7 @@ from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
 from ringtrail.web.dashboard.templating import request_locale
 from ringtrail.web.deps import DbSession
+from ringtrail.web.export_links import recording_links
 from ringtrail.web.recordings import STREAM_ROUTE
 
 router = dashboard_router()
@@ -61,6 +65,7 @@ FORM_ERRORS: dict[str, str] = {
     "tags": N_("Tags: at most 20, each at most 100 characters."),
     "body": N_("A comment may not be empty or longer than 4000 characters."),
     "deal_value": N_("The deal value must be a number, zero or more."),
+    "callback": N_("This call does not need a callback."),
 }
 
 
@@ -75,8 +80,12 @@ def _labels() -> dict[str, Any]:
         "filter_labels": FILTER_LABELS,
         "status_labels": STATUS_LABELS,
         "origin_labels": ORIGIN_LABELS,
+        "attribution_labels": ATTRIBUTION_LABELS,
         "duration_labels": DURATION_LABELS,
         "weekday_labels": WEEKDAY_LABELS,
+        "event_labels": EVENT_LABELS,
+        "phase_labels": PHASE_LABELS,
+        "scorer_labels": SCORER_LABELS,
     }
 
 
@@ -127,22 +136,28 @@ def _export(request: Request, db: Session, user: User, project_id: int, kind: st
     query = read_calls_query(request.query_params)
     if query.errors:
         raise PageNotFound()
+    catalogs = dashboard_of(request).templates.catalogs
+    locale = request_locale(request, catalogs.default_locale)
+    filters = query.filters()
     try:
         body = export_calls(
             db,
             opened.project,
-            query.filters(),
+            filters,
             kind,
-            _translate(request),
+            catalogs.get(locale).gettext,
             mask_callers=not opened.may(Permission.SEE_CALLER_NUMBERS),
+            csv_style=csv_style(locale),
+            recording_links=recording_links(request, db),
         )
     except InvalidInput as exc:
         raise PageNotFound() from exc
+    filename = export_filename(opened.project, filters, kind)
     return Response(
         body,
         media_type=CSV_MEDIA_TYPE if kind == "csv" else XLSX_MEDIA_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="calls-{project_id}.{kind}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
     )
@@ -331,6 +346,27 @@ def post_comment(
         call_id,
         list_query,
         lambda project, call: add_comment(db, project, call, user.id, body),
+    )
+
+
+@router.post("/p/{project_id}/calls/{call_id}/callback")
+def post_called_back(
+    request: Request,
+    db: DbSession,
+    user: RequiredUser,
+    project_id: ProjectId,
+    call_id: CallId,
+    list_query: FormText = "",
+) -> Response:
+    """Record that this user rang back the caller of a missed call."""
+    return _marked(
+        request,
+        db,
+        user,
+        project_id,
+        call_id,
+        list_query,
+        lambda project, call: mark_called_back(db, project, call, user.id, utcnow()),
     )
 
 

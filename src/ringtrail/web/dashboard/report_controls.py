@@ -13,9 +13,17 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from ringtrail.domain.calls import CallStatus
 from ringtrail.domain.money import AttributionModel
-from ringtrail.domain.reports.periods import InvalidPeriod, Period, Preset, parse_period
+from ringtrail.domain.reports.periods import (
+    DEFAULT_COMPARISON,
+    DEFAULT_PRESET,
+    Comparison,
+    InvalidPeriod,
+    Period,
+    Preset,
+    parse_period,
+)
+from ringtrail.services.call_labels import STATUS_LABELS
 from ringtrail.services.reports.catalog import GROUPINGS
 from ringtrail.services.reports.engine import ReportFilters
 from ringtrail.services.reports.model import N_
@@ -35,13 +43,9 @@ PRESET_LABELS: dict[Preset, str] = {
     Preset.LAST_MONTH: N_("Last month"),
     Preset.THIS_YEAR: N_("This year"),
 }
-STATUS_LABELS: dict[str, str] = {
-    CallStatus.ANSWERED: N_("Answered"),
-    CallStatus.MISSED: N_("Missed"),
-    CallStatus.BUSY: N_("Busy"),
-    CallStatus.FAILED: N_("Failed"),
-    CallStatus.ABANDONED: N_("Abandoned"),
-    CallStatus.IN_PROGRESS: N_("In progress"),
+COMPARISON_LABELS: dict[Comparison, str] = {
+    Comparison.PREVIOUS: N_("The previous period"),
+    Comparison.PREVIOUS_YEAR: N_("The same period last year"),
 }
 GROUPING_LABELS: dict[str, str] = {
     "source": N_("Source"),
@@ -77,9 +81,25 @@ class Controls:
     first_time: str = ""
     by: str = ""
     model: str = ""
+    compare: str = ""
     period: Period | None = None
     errors: list[str] = field(default_factory=list)
     """English messages (translated when shown) of what could not be read."""
+
+    @property
+    def comparison(self) -> Comparison:
+        """What the period is compared with (the previous period unless asked otherwise)."""
+        return Comparison(self.compare) if self.compare else DEFAULT_COMPARISON
+
+    @property
+    def active_preset(self) -> str:
+        """The preset the page shows: the one chosen, the default one when neither a preset
+        nor dates were given, else "" (the dates)."""
+        if self.preset:
+            return self.preset
+        if self.period is not None and not self.start and not self.end:
+            return DEFAULT_PRESET.value
+        return ""
 
     @property
     def filters(self) -> ReportFilters:
@@ -106,7 +126,12 @@ class Controls:
             ("tag", self.tags),
         ):
             params.extend((key, value) for value in values)
-        for key, value in (("first_time", self.first_time), ("by", self.by), ("model", self.model)):
+        for key, value in (
+            ("first_time", self.first_time),
+            ("by", self.by),
+            ("model", self.model),
+            ("compare", self.compare),
+        ):
             if value:
                 params.append((key, value))
         params = [(k, v) for k, v in params if v and k not in changes]
@@ -166,6 +191,12 @@ def read_controls(query: QueryParams, today: date) -> Controls:
     if model and model not in MODEL_LABELS:
         errors.append(N_("Unknown attribution model."))
         model = ""
+    compare = query.get("compare", "").strip()
+    if compare == DEFAULT_COMPARISON.value:
+        compare = ""
+    if compare and compare not in COMPARISON_LABELS:
+        errors.append(N_("Compare with the previous period or the same period last year."))
+        compare = ""
     return Controls(
         preset=preset if period is not None else "",
         start=start,
@@ -177,6 +208,7 @@ def read_controls(query: QueryParams, today: date) -> Controls:
         first_time=first_time,
         by=by,
         model=model,
+        compare=compare,
         period=period,
         errors=errors,
     )

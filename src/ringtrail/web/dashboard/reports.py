@@ -16,6 +16,8 @@ from fastapi import Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Permission
+from ringtrail.services.call_labels import STATUS_LABELS
+from ringtrail.services.exports import csv_style
 from ringtrail.services.projects import tracking_tag
 from ringtrail.services.reports import catalog
 from ringtrail.services.reports.exporting import report_table_export
@@ -28,17 +30,19 @@ from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId, public_base_url
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.report_controls import (
+    COMPARISON_LABELS,
     GROUPING_LABELS,
     MODEL_LABELS,
     PRESET_LABELS,
-    STATUS_LABELS,
     Controls,
     read_controls,
 )
 from ringtrail.web.dashboard.routing import dashboard_router
+from ringtrail.web.dashboard.setup_pages import project_checklist
 from ringtrail.web.dashboard.state import dashboard_of
 from ringtrail.web.dashboard.templating import request_locale
 from ringtrail.web.deps import DbSession
+from ringtrail.web.export_links import recording_links
 
 router = dashboard_router()
 ReportId = Annotated[str, Path(max_length=40)]
@@ -79,7 +83,9 @@ def _check_report_id(report_id: str) -> None:
 def _build(db: Session, opened: OpenProject, report_id: str | None, controls: Controls) -> Report:
     assert controls.period is not None
     if report_id is None:
-        return catalog.build_overview(db, opened.project, controls.period, controls.filters)
+        return catalog.build_overview(
+            db, opened.project, controls.period, controls.filters, comparison=controls.comparison
+        )
     return catalog.build_report(
         db,
         opened.project,
@@ -88,6 +94,7 @@ def _build(db: Session, opened: OpenProject, report_id: str | None, controls: Co
         controls.filters,
         by=controls.by or None,
         model=controls.model or None,
+        comparison=controls.comparison,
     )
 
 
@@ -117,6 +124,7 @@ def _page(
         "charts": charts,
         "controls": controls,
         "preset_labels": PRESET_LABELS,
+        "comparison_labels": COMPARISON_LABELS,
         "status_labels": STATUS_LABELS,
         "grouping_labels": GROUPING_LABELS,
         "model_labels": MODEL_LABELS,
@@ -135,9 +143,11 @@ def overview(
     tracking tag for those who manage tracking."""
     opened = open_project(db, user, project_id, Permission.VIEW_REPORTS)
     snippet = None
+    setup = None
     if opened.may(Permission.MANAGE_TRACKING):
         snippet = tracking_tag(public_base_url(request), opened.project.public_key)
-    return _page(request, db, opened, None, "overview.html", {"snippet": snippet})
+        setup = project_checklist(db, opened)
+    return _page(request, db, opened, None, "overview.html", {"snippet": snippet, "setup": setup})
 
 
 @router.get("/p/{project_id}/reports")
@@ -189,7 +199,15 @@ def report_export(
     locale = request_locale(request, templates.catalogs.default_locale)
     labels = formatter_for({}, locale, templates.catalogs.get(locale).gettext).label
     content, media_type, filename = report_table_export(
-        report, table or None, labels, fmt, zone=ZoneInfo(opened.project.timezone)
+        report,
+        table or None,
+        labels,
+        fmt,
+        zone=ZoneInfo(opened.project.timezone),
+        currency=opened.project.currency,
+        csv_style=csv_style(locale),
+        recording_links=recording_links(request, db),
+        project=opened.project.slug,
     )
     return Response(
         content,

@@ -13,6 +13,7 @@ from ringtrail.domain.roles import Permission
 from ringtrail.services.errors import InvalidInput
 from ringtrail.services.pool_health import pool_health
 from ringtrail.services.pools import create_pool, list_pools, remove_pool, summarize_pools
+from ringtrail.services.setup_checklist import add_catch_all_rule, pools_without_rule
 from ringtrail.services.source_rules import list_rules
 from ringtrail.services.tracking import (
     add_number,
@@ -220,6 +221,7 @@ def _pools_page(
     summaries = summarize_pools(db, list_pools(db, project))
     rules = list_rules(db, project)
     pool_numbers = list_numbers(db, project, kind="pool")
+    unpointed = pools_without_rule(db, project)
     return render_settings(
         request,
         opened,
@@ -231,6 +233,7 @@ def _pools_page(
                     "summary": summary,
                     "health": pool_health(db, backend, project, summary.pool, now),
                     "rules": [rule for rule in rules if rule.pool_id == summary.pool.id],
+                    "without_rule": summary.pool.id in unpointed,
                     "numbers": [n for n in pool_numbers if n.pool_id == summary.pool.id],
                 }
                 for summary in summaries
@@ -306,6 +309,22 @@ def add_pool_numbers(
     if refusal is not None:
         return _pools_page(request, db, user, project_id, refusal, None)
     return done(project_id, "pools", "pool_numbers_added")
+
+
+@router.post("/p/{project_id}/settings/pools/{pool_id}/catch-all")
+def add_pool_catch_all(
+    request: Request, db: DbSession, user: RequiredUser, project_id: ProjectId, pool_id: ItemId
+) -> Response:
+    """Show the pool to every visit: a source rule with no conditions, tried after the others."""
+    opened = open_project(db, user, project_id, Permission.MANAGE_TRACKING)
+    refusal = attempt(
+        db,
+        lambda: add_catch_all_rule(db, opened.project, pool_id),
+        N_("The rule could not be added."),
+    )
+    if refusal is not None:
+        return _pools_page(request, db, user, project_id, refusal, None)
+    return done(project_id, "pools", "rule_added")
 
 
 @router.post("/p/{project_id}/settings/pools/{pool_id}/remove")

@@ -7,14 +7,16 @@ The other sections live beside it: numbers and pools (`settings_numbers.py`), so
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.roles import Permission
-from ringtrail.services.projects import tracking_tag, update_project
-from ringtrail.storage.models import User
+from ringtrail.services.errors import InvalidInput
+from ringtrail.services.projects import tracking_tag, update_project, validate_project_fields
+from ringtrail.storage.models import Project, User
 from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId, public_base_url
 from ringtrail.web.dashboard.project_access import open_project
@@ -68,6 +70,56 @@ def project_changes(form: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
+# Tracking settings, written one per line; each field's own message when it is refused.
+_TRACKING_LISTS = ("allowed_domains", "replace_numbers", "swap_selectors")
+_TRACKING_PROBLEMS = {
+    "allowed_domains": N_(
+        "Each line is a host name such as example.com, without https://, a port or a path."
+    ),
+    "main_number": N_("The main number is not a phone number."),
+    "replace_numbers": N_("Each line is a phone number the site shows (at most 20)."),
+    "swap_selectors": N_("Each line is a CSS selector such as .phone (at most 20)."),
+}
+_TRACKING_REFUSED = N_("Some tracking settings need correcting: see the notes beside them.")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Why one field was refused: a message to translate and the service's reason."""
+
+    message: str
+    detail: str
+
+
+def tracking_changes(
+    form: dict[str, str], country: str
+) -> tuple[dict[str, Any], dict[str, FieldProblem]]:
+    """The tracking settings the form sends, and a problem for each field that is refused."""
+    raw: dict[str, Any] = {}
+    if "main_number" in form:
+        raw["main_number"] = form["main_number"].strip() or None
+    for field in _TRACKING_LISTS:
+        if field in form:
+            raw[field] = [line.strip() for line in form[field].splitlines() if line.strip()]
+    changes: dict[str, Any] = {}
+    problems: dict[str, FieldProblem] = {}
+    for field, value in raw.items():
+        try:
+            checked = validate_project_fields({"default_country": country, field: value})
+        except InvalidInput as exc:
+            problems[field] = FieldProblem(_TRACKING_PROBLEMS[field], exc.message)
+        else:
+            changes[field] = checked[field]
+    return changes, problems
+
+
+def _tracking_form(project: Project) -> dict[str, str]:
+    return {
+        "main_number": project.main_number or "",
+        **{field: "\n".join(getattr(project, field) or []) for field in _TRACKING_LISTS},
+    }
+
+
 def _settings_page(
     request: Request,
     db: Session,
@@ -75,15 +127,21 @@ def _settings_page(
     project_id: int,
     refusal: Refusal | None = None,
     form: dict[str, str] | None = None,
+    problems: dict[str, FieldProblem] | None = None,
 ) -> Response:
     opened = open_project(db, user, project_id, Permission.MANAGE_TRACKING)
     project = opened.project
-    values = form or {
-        "name": project.name,
-        "timezone": project.timezone,
-        "currency": project.currency,
-        **{field: str(getattr(project, field)) for field, *_ in _WHOLE_NUMBERS},
-    }
+    values = (
+        {**_tracking_form(project), **form}
+        if form
+        else {
+            "name": project.name,
+            "timezone": project.timezone,
+            "currency": project.currency,
+            **{field: str(getattr(project, field)) for field, *_ in _WHOLE_NUMBERS},
+            **_tracking_form(project),
+        }
+    )
     return render_settings(
         request,
         opened,
@@ -92,6 +150,7 @@ def _settings_page(
             "settings_active": "project",
             "snippet": tracking_tag(public_base_url(request), project.public_key),
             "form": values,
+            "problems": problems or {},
         },
         refusal,
     )
@@ -118,6 +177,11 @@ def save_project_settings(
     grace_minutes: Annotated[str, Form()] = "",
     cooldown_minutes: Annotated[str, Form()] = "",
     target_call_goal_percent: Annotated[str, Form()] = "",
+    allowed_domains: Annotated[str | None, Form()] = None,
+    main_number: Annotated[str | None, Form()] = None,
+    replace_numbers: Annotated[str | None, Form()] = None,
+    swap_selectors: Annotated[str | None, Form()] = None,
+    tracking_fields: Annotated[str, Form()] = "",
 ) -> Response:
     """Change the project's settings (the API's rule: it needs MANAGE_PROJECT)."""
     opened = open_project(db, user, project_id, Permission.MANAGE_PROJECT)
@@ -130,9 +194,23 @@ def save_project_settings(
         "cooldown_minutes": cooldown_minutes,
         "target_call_goal_percent": target_call_goal_percent,
     }
+    given = {
+        "allowed_domains": allowed_domains,
+        "main_number": main_number,
+        "replace_numbers": replace_numbers,
+        "swap_selectors": swap_selectors,
+    }
+    # The page's form says it carries the tracking fields (an emptied one arrives as None);
+    # a post without them leaves them as they are.
+    if tracking_fields:
+        form.update({key: value or "" for key, value in given.items()})
+    tracking, problems = tracking_changes(form, opened.project.default_country)
+    if problems:
+        refused = Refusal(_TRACKING_REFUSED)
+        return _settings_page(request, db, user, project_id, refused, form, problems)
     refusal = attempt(
         db,
-        lambda: update_project(db, opened.project, project_changes(form)),
+        lambda: update_project(db, opened.project, {**project_changes(form), **tracking}),
         N_("The project settings could not be saved."),
     )
     if refusal is not None:

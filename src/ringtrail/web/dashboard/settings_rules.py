@@ -22,6 +22,7 @@ from ringtrail.services.source_rules import (
 )
 from ringtrail.services.tracking import get_number, get_pool, list_numbers
 from ringtrail.storage.models import Project, SourceRule, User
+from ringtrail.web.dashboard.call_labels import RULE_FIELD_LABELS
 from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import MAX_ID, ProjectId
 from ringtrail.web.dashboard.project_access import open_project
@@ -134,6 +135,7 @@ def _rules_page(
             "static_numbers": numbers,
             "number_names": {n.id: n.e164 for n in numbers},
             "condition_fields": sorted(CONDITION_FIELDS),
+            "rule_field_labels": RULE_FIELD_LABELS,
             "condition_ops": ["equals", "contains", "starts_with", "regex", "exists"],
             "condition_rows": range(CONDITION_ROWS),
             "form": form or {},

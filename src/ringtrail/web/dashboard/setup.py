@@ -19,7 +19,10 @@ from ringtrail.web.dashboard import (
     settings_pages,
     settings_people,
     settings_privacy,
+    settings_refusals,
     settings_rules,
+    settings_telephony,
+    setup_pages,
 )
 from ringtrail.web.dashboard.security import SecurityHeaders
 from ringtrail.web.dashboard.sessions import install_sessions
@@ -44,7 +47,10 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
         settings_pages,
         settings_numbers,
         settings_rules,
+        settings_telephony,
         settings_people,
         settings_privacy,
+        settings_refusals,
+        setup_pages,
     ):
         app.include_router(module.router)

@@ -17,6 +17,7 @@ from ringtrail.web.dashboard.identity import signed_in_user
 from ringtrail.web.dashboard.redirects import current_path
 from ringtrail.web.dashboard.security import secure
 from ringtrail.web.dashboard.sessions import session_locale
+from ringtrail.web.dashboard.sorting import sort_value
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_ROUTE = "dashboard-static"
@@ -36,6 +37,7 @@ def make_environment(catalogs: Catalogs, locale: str, directory: Path) -> Enviro
         catalogs.get(locale), newstyle=True
     )
     install_formatting(environment, locale, catalogs.get(locale).gettext)
+    environment.globals["sort_value"] = sort_value
     return environment
 
 

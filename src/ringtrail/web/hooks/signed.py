@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ringtrail.services.telephony_accounts import project_by_public_key
+from ringtrail.services.webhook_secrets import accepted_secrets
 from ringtrail.telephony import signed
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 from ringtrail.web.deps import get_runtime
@@ -17,23 +18,23 @@ from ringtrail.web.hooks.common import PublicKey, ingest_events, parse_events
 router = APIRouter()
 
 
-def _project_secret(request: Request, public_key: str) -> tuple[int, str] | None:
+def _project_secrets(request: Request, public_key: str) -> tuple[int, list[str]] | None:
     with get_runtime(request).sessions() as db:
         project = project_by_public_key(db, public_key)
-        return (project.id, project.webhook_secret) if project else None
+        return (project.id, accepted_secrets(project, datetime.now(UTC))) if project else None
 
 
 @router.post("/v1/{public_key}/calls")
 async def receive_call_events(public_key: PublicKey, request: Request) -> JSONResponse:
     """Verify, parse and ingest one event or a batch; answer what was accepted."""
-    found = await run_in_threadpool(_project_secret, request, public_key)
+    found = await run_in_threadpool(_project_secrets, request, public_key)
     if found is None:
         return JSONResponse({"detail": "unknown project key"}, status_code=404)
-    project_id, secret = found
+    project_id, accepted = found
     body = await request.body()  # at most 1 MB: web.body_limit stops a larger one as it streams
     try:
         signed.verify(
-            secret,
+            accepted,
             request.headers.get("x-ringtrail-timestamp"),
             request.headers.get("x-ringtrail-signature"),
             body,

@@ -1,8 +1,11 @@
 """The visitor-facing tracking API called by /t.js: start a visit, heartbeat, ping.
 
 Bodies are JSON sent as `text/plain` (a CORS "simple request", no preflight) or as
-`application/json` (preflight answered by OPTIONS). CORS headers echo the Origin only when
-its host is one of the project's allowed domains or a subdomain of one. The body's size is
+`application/json` (preflight answered by OPTIONS). CORS headers echo the Origin when its
+host is one of the project's allowed domains or a subdomain of one, and on refusals that
+carry nothing of the project (an unknown key, an origin not allowed, a body too big), so the
+page's script can read and log why. A visit answer with no tracking number of its own says
+why in `reason` (services.refusals.NoNumber). The body's size is
 limited before it gets here (web.body_limit); text that cannot be stored (NUL characters,
 lone surrogates) or JSON nested too deep is refused with the field it is in.
 """
@@ -26,6 +29,7 @@ from ringtrail.leases.base import LeaseBackend
 from ringtrail.leases.factory import make_lease_backend
 from ringtrail.runtime import Runtime
 from ringtrail.services.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from ringtrail.services.refusals import RefusalLog
 from ringtrail.services.visit_tokens import TokenSigner
 from ringtrail.services.visits import TrackingService, VisitRefused, VisitStart
 from ringtrail.web.deps import get_runtime
@@ -41,6 +45,8 @@ STATUS = {
     "no_hold": 404,
     "hold_gone": 410,
 }
+READABLE_ANYWHERE = frozenset({"unknown_project", "origin_not_allowed"})
+"""Refusals whose answer (a reason and a fixed sentence) any page may read."""
 _service_lock = threading.Lock()
 VISIT_THREADS = 8
 # Visit starts block on the database, so they run in threads, but in a few of their own: with
@@ -96,6 +102,7 @@ def build_tracking_service(runtime: Runtime, backend: LeaseBackend) -> TrackingS
         TokenSigner(secret),
         limiter,
         address_salt=secret,
+        refusals=RefusalLog(runtime.engine),
     )
 
 
@@ -130,7 +137,7 @@ async def start_visit(request: Request) -> Response:
     try:
         body = _parse(await request.body(), VisitBody)
     except BadBody as exc:
-        return _error(exc.status, exc.detail, None, reason=exc.reason)
+        return _error(exc.status, exc.detail, origin, reason=exc.reason)
     service = tracking_service(request)
     start = VisitStart(
         key=body.key,
@@ -149,7 +156,7 @@ async def start_visit(request: Request) -> Response:
         )
     except VisitRefused as refused:
         return await _refusal(service, body.key, origin, refused)
-    content = {
+    content: dict[str, Any] = {
         "visitor": started.visitor_token,
         "visit": started.visit_token,
         "cookie_domain": started.cookie_domain,
@@ -159,6 +166,11 @@ async def start_visit(request: Request) -> Response:
         ],
         "selectors": list(started.selectors),
     }
+    if started.reason is not None:
+        content["reason"] = started.reason.value
+        content["detail"] = started.detail
+        if started.bot is not None:
+            content["bot"] = started.bot
     return _json(200, content, origin)
 
 
@@ -169,7 +181,7 @@ async def heartbeat(request: Request) -> Response:
     try:
         body = _parse(await request.body(), HeartbeatBody)
     except BadBody as exc:
-        return _error(exc.status, exc.detail, None, reason=exc.reason)
+        return _error(exc.status, exc.detail, origin, reason=exc.reason)
     service = tracking_service(request)
     address = request.client.host if request.client else ""
     try:
@@ -233,9 +245,9 @@ def _parse(raw: bytes, model: type[Body]) -> Body:
 async def _refusal(
     service: TrackingService, key: str, origin: str | None, refused: VisitRefused
 ) -> Response:
-    if refused.reason.value == "unknown_project":
-        # Nothing of any project is in this answer, so any page may read why it was refused
-        # (the script then stays quiet instead of the browser logging a CORS failure).
+    if refused.reason.value in READABLE_ANYWHERE:
+        # Nothing of any project is in these answers, so any page may read why it was refused
+        # (the script logs the reason instead of the browser logging a CORS failure).
         allowed = origin
     else:
         allowed = await run_in_threadpool(service.allowed_origin, key, origin)

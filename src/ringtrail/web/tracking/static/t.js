@@ -434,7 +434,10 @@
             return begin(session.visitor = null);
           }
           clearTimeout(deadline);
-          if (res.status !== 200) return log('visit refused', res.status, data && data.reason);
+          // Why no number: the reason codes are in docs/tracking.md, "Check your installation".
+          var why = data && data.reason ? [data.reason, data.bot || '', data.detail || ''] : [];
+          if (res.status !== 200) return log.apply(0, ['visit refused', res.status].concat(why));
+          if (why.length) log.apply(0, ['no tracking number:'].concat(why));
           if (!late && data) guard(apply)(data, base);
         });
       }).catch(function (e) { log('visit failed', e); });
