@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,15 +74,19 @@ NO_RULE = PoolWarning(
 NO_NUMBERS = PoolWarning("no_numbers", "the pool has no numbers yet: add some to it")
 
 
+def shown_pool_ids(db: Session, pool_ids: Collection[int]) -> set[int]:
+    """Which of `pool_ids` a switched-on source rule shows (the others swap nothing)."""
+    if not pool_ids:
+        return set()
+    query = select(SourceRule.pool_id).where(
+        SourceRule.pool_id.in_(pool_ids), SourceRule.is_active.is_(True)
+    )
+    return {pool_id for pool_id in db.scalars(query) if pool_id is not None}
+
+
 def pool_warnings(db: Session, summaries: Sequence[PoolSummary]) -> dict[int, list[PoolWarning]]:
     """Each pool's warnings (empty list: it can swap), in one query for all of them."""
-    ids = [summary.pool.id for summary in summaries]
-    shown: set[int] = set()
-    if ids:
-        query = select(SourceRule.pool_id).where(
-            SourceRule.pool_id.in_(ids), SourceRule.is_active.is_(True)
-        )
-        shown = {pool_id for pool_id in db.scalars(query) if pool_id is not None}
+    shown = shown_pool_ids(db, [summary.pool.id for summary in summaries])
     warnings: dict[int, list[PoolWarning]] = {}
     for summary in summaries:
         found = [] if summary.pool.id in shown else [NO_RULE]

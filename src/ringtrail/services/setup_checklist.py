@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ringtrail.domain.setup_checklist import SetupFacts
+from ringtrail.services.pools import shown_pool_ids
 from ringtrail.services.source_rules import add_rule, list_rules
 from ringtrail.services.tracking import get_pool
 from ringtrail.storage.models import (
@@ -34,8 +35,7 @@ def pools_without_rule(db: Session, project: Project) -> set[int]:
     pools = set(
         db.scalars(select(Pool.id).where(Pool.project_id == project.id, Pool.is_active.is_(True)))
     )
-    pointed = {rule.pool_id for rule in list_rules(db, project) if rule.is_active}
-    return pools - pointed
+    return pools - shown_pool_ids(db, pools)
 
 
 def add_catch_all_rule(db: Session, project: Project, pool_id: int) -> SourceRule:
