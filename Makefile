@@ -21,7 +21,8 @@ $(BIN)/.installed-dev: pyproject.toml
 demo: $(BIN)/.installed-runtime
 	$(BIN)/ringtrail demo --port $(PORT)
 
-## Lint, type-check, check the import contracts and run the suite on SQLite and PostgreSQL
+## Lint, type-check, check the import contracts and run the suite on SQLite and PostgreSQL,
+## on parallel pytest-xdist workers (`.venv/bin/pytest -n 0` runs it serially)
 test: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

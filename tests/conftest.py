@@ -3,6 +3,11 @@
 Backends come from RINGTRAIL_TEST_BACKENDS (default "sqlite,postgresql"). Each run creates
 its own PostgreSQL database and drops it at the end; a server that does not answer fails the
 run rather than skipping it.
+
+The suite runs on pytest-xdist workers (`-n auto` in pyproject.toml, capped below). Nothing a
+test uses is shared between workers: each worker makes its own databases (named after it),
+SQLite files under its own base temp dir, Redis key prefixes and RabbitMQ queues with random
+names, and servers on ports the kernel hands out.
 """
 
 from __future__ import annotations
@@ -41,6 +46,26 @@ BACKENDS = [
     b.strip() for b in os.environ.get("RINGTRAIL_TEST_BACKENDS", "sqlite,postgresql").split(",")
 ]
 PASSWORD = "correct horse battery"
+# The fuzzing budget's counter and report, which must also run in xdist's controller.
+pytest_plugins = ["tests.fuzz.budget"]
+# The xdist worker this process is ("gw0", "gw1", ...), or "main" when not run by xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# `-n auto` starts one worker per CPU this process may run on, but no more than this: every
+# worker runs its own Chromium, Kamailio and uvicorn servers next to the shared PostgreSQL.
+MAX_AUTO_WORKERS = 4
+# Tests that start several processes of their own (servers, workers, Kamailio, a PostgreSQL):
+# `pytestmark = SPAWNS_PROCESSES` puts them on one xdist worker (`--dist loadgroup`), so they
+# take turns instead of starving each other's start-up on a small machine.
+SPAWNS_PROCESSES = pytest.mark.xdist_group("spawns-processes")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: PYTEST_XDIST_AUTO_NUM_WORKERS if set, else the usable CPUs, at most 4."""
+    if configured := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(configured)
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(usable or 1, MAX_AUTO_WORKERS))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -57,7 +82,7 @@ def to_sqlalchemy_url(url: str) -> str:
 def create_postgres_database(prefix: str = "ringtrail_test") -> str:
     """Create a fresh database on the test server and return its user-facing URL."""
     admin = create_engine(to_sqlalchemy_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{WORKER}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))

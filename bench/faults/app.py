@@ -85,8 +85,11 @@ class Process:
         )
         self.starts += 1
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        """For `serve`: return once it answers; RuntimeError if it exits or stays silent."""
+    def wait_ready(self, timeout: float = 120) -> None:
+        """For `serve`: return once it answers; RuntimeError if it exits or stays silent.
+
+        Generous: a process starting while the machine is busy (the test suite's other
+        workers) takes far longer to import the app than one on a quiet machine."""
         if self.port is None:
             return
         deadline = time.monotonic() + timeout

@@ -144,12 +144,17 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = ""
     amqp_url: str = ""
     sip_events_queue: str = "ringtrail.sip-events"
+    binotel_api_url: str = "https://api.binotel.com/api/4.0"
+    binotel_sender_addresses: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    zadarma_check_sender: bool = False
+    zadarma_sender_addresses: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
     encryption_key: str = ""
     encryption_old_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     database_statement_timeout_seconds: float = Field(default=30, ge=0)
     max_projects_per_organization: int = Field(default=100, ge=1)
     max_api_keys_per_organization: int = Field(default=50, ge=1)
     metrics_token: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
 
     _resolved_key: str | None = PrivateAttr(default=None)
 
@@ -177,11 +182,24 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
-    @field_validator("recording_fetch_allowed_networks", mode="before")
+    @field_validator(
+        "recording_fetch_allowed_networks",
+        "binotel_sender_addresses",
+        "zadarma_sender_addresses",
+        mode="before",
+    )
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
         if isinstance(value, str):  # from the environment: "10.0.0.0/8, 192.168.1.20"
             return tuple(part for part in value.replace(",", " ").split() if part)
+        return value
+
+    @field_validator("binotel_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
         return value
 
     @field_validator("redis_url")

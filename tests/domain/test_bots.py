@@ -222,7 +222,10 @@ def test_a_bot_kind_is_given_exactly_for_bots_and_is_a_known_kind(user_agent: st
         ("Mozilla/5.0 Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", "site_checker"),
         ("curl/8.4.0", "http_client"),
         ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "crawler"),
-        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "crawler"),
+        (
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "link_preview",
+        ),
         (CHROME_WINDOWS, None),
     ],
 )

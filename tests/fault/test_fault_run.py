@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 from faults.services import MissingServer, postgres_bin_dir, redis_server_binary
 
+from tests.conftest import SPAWNS_PROCESSES
+
+pytestmark = SPAWNS_PROCESSES
+
 ROOT = Path(__file__).resolve().parents[2]
 SHORT_RUN = [
     "--warmup", "8",

@@ -24,6 +24,8 @@ from ringtrail.recordings.resolvers import (
     TwilioResolver,
     resolver_for,
 )
+from ringtrail.settings import Settings
+from ringtrail.telephony.binotel_api import BinotelRecordingResolver
 from tests.recordings.audio_server import AudioServer, Reply, running_audio_server
 from tests.recordings.rows import AUDIO
 
@@ -170,7 +172,10 @@ def test_twilio_without_an_account_fetches_without_credentials() -> None:
 
 def test_the_registry_picks_by_provider_and_defaults_to_a_plain_get() -> None:
     assert isinstance(resolver_for("twilio"), TwilioResolver)
-    assert isinstance(resolver_for("binotel"), PlainResolver)
+    assert isinstance(resolver_for("webhook"), PlainResolver)
+    binotel_resolver = resolver_for("binotel", Settings(binotel_api_url="http://127.0.0.1:9/api"))
+    assert isinstance(binotel_resolver, BinotelRecordingResolver)
+    assert binotel_resolver.base_url == "http://127.0.0.1:9/api"  # the operator's setting
 
 
 def test_basic_auth_reaches_the_host_as_twilio_expects(

@@ -94,8 +94,11 @@ def test_answered_call_gives_started_answered_ended_and_recording() -> None:
     assert ended.occurred_at == start + timedelta(seconds=30)
     assert ended.outcome is CallOutcome.ANSWERED
     assert (ended.total_seconds, ended.talk_seconds) == (30, 17)
-    assert recording.recording_url is not None
-    assert recording.recording_url.startswith("https://my.binotel.ua/?module=cdrs")
+    # The audio comes from Binotel's API by the call's id; the cabinet link stays for people.
+    assert recording.recording_url == "binotel-record:4683310794"
+    assert binotel.recording_link(recording.payload["callDetails"]).startswith(
+        "https://my.binotel.ua/?module=cdrs"
+    )
     assert len({e.dedupe_key for e in events}) == 4
 
 
@@ -168,14 +171,21 @@ def test_busy_call_folds_to_busy() -> None:
     assert fold_events(binotel.parse_call_completed(data)).status is CallStatus.BUSY
 
 
-def test_recording_link_is_taken_only_when_uploaded_and_http() -> None:
+def test_a_recording_is_expected_only_when_uploaded_or_linked() -> None:
     not_uploaded = with_details("binotel_call_completed_answered", recordingStatus="failed")
     unsafe = with_details(
-        "binotel_call_completed_answered", linkToCallRecordInMyBusiness="javascript:alert(1)"
+        "binotel_call_completed_answered",
+        linkToCallRecordInMyBusiness="javascript:alert(1)",
+        recordingStatus="",
     )
     for data in (not_uploaded, unsafe):
         kinds = [e.kind for e in binotel.parse_call_completed(data)]
         assert CallEventKind.RECORDING_READY not in kinds
+    uploaded = with_details(
+        "binotel_call_completed_answered", linkToCallRecordInMyBusiness="javascript:alert(1)"
+    )
+    urls = [e.recording_url for e in binotel.parse_call_completed(uploaded) if e.recording_url]
+    assert urls == ["binotel-record:4683310794"]  # the link itself is never fetched
 
 
 def test_outbound_calls_and_other_request_types_give_no_events() -> None:
@@ -244,3 +254,32 @@ def test_forwarded_for_is_believed_from_a_trusted_proxy() -> None:
     # Chained trusted proxies are skipped.
     chain = "194.88.218.116, 10.0.0.7"
     assert binotel.sender_address("10.0.0.2", chain, proxies) == "194.88.218.116"
+
+
+def test_two_legs_of_a_transfer_fold_into_one_call() -> None:
+    first = with_details(
+        "binotel_call_completed_answered",
+        internalNumber="901",
+        waitsec="5",
+        billsec="30",
+        disposition="TRANSFER",
+    )
+    second = with_details(
+        "binotel_call_completed_answered",
+        startTime=str(1702107076 + 35),
+        internalNumber="902",
+        waitsec="3",
+        billsec="60",
+        disposition="ANSWER",
+    )
+    events = binotel.parse_call_completed(first) + binotel.parse_call_completed(second)
+    assert len({e.provider_call_id for e in events}) == 1
+    assert len({e.dedupe_key for e in events}) == 7  # 3 + 3 per leg, one recording
+    timeline = fold_events(events)
+    start = datetime.fromtimestamp(1702107076, tz=UTC)
+    assert timeline.started_at == start
+    assert timeline.ended_at == start + timedelta(seconds=35 + 3 + 60)
+    assert (timeline.total_seconds, timeline.talk_seconds) == (98, 90)
+    assert timeline.status is CallStatus.ANSWERED
+    assert timeline.forwarded_to == "902"
+    assert timeline.recording_urls == ("binotel-record:4683310794",)

@@ -33,6 +33,13 @@ def test_binotel_dispositions_are_documented(disposition: str) -> None:
     assert f"`{disposition}`" in page("binotel")
 
 
-@pytest.mark.parametrize("address", binotel.PUBLISHED_SERVER_ADDRESSES)
-def test_the_recommended_binotel_addresses_are_the_documented_ones(address: str) -> None:
+@pytest.mark.parametrize("address", binotel.SERVER_ADDRESSES)
+def test_the_built_in_binotel_addresses_are_the_documented_ones(address: str) -> None:
     assert f'"{address}"' in page("binotel")
+
+
+def test_the_binotel_and_zadarma_address_lists_name_their_source_and_date() -> None:
+    binotel_page, zadarma_page = page("binotel"), page("zadarma")
+    assert "developers.binotel.ua" in binotel_page and "checked 2026-12-07" in binotel_page
+    assert "my.zadarma.com/api/" in zadarma_page and "checked 2026-12-07" in zadarma_page
+    assert all(f"`{address}`" in zadarma_page for address in zadarma.SERVER_ADDRESSES)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.services.tracking import add_number
 from ringtrail.storage.models import Call
-from tests.conftest import World
+from tests.conftest import SPAWNS_PROCESSES, World
 from tests.telephony.sip_rig import (
     AMQP_URL,
     CALLER,
@@ -37,7 +37,13 @@ from tests.telephony.sip_rig import (
     wait_for,
 )
 
+pytestmark = SPAWNS_PROCESSES
+
 TRACKING_NUMBER = "+380441234567"
+# A fresh `ringtrail sip-events` imports the whole app before it consumes, and finishes its
+# batch before it exits on SIGTERM: seconds on a quiet machine, far more on a loaded one (the
+# suite's other workers). The waits end as soon as it is up, or gone.
+STARTUP_SECONDS = 120.0
 
 
 @pytest.fixture
@@ -101,7 +107,11 @@ class Ringtrail:
                 stderr=subprocess.STDOUT,
             )
         queue = self.env["RINGTRAIL_SIP_EVENTS_QUEUE"]
-        wait_for("ringtrail sip-events to consume", lambda: self._consuming(queue))
+        wait_for(
+            "ringtrail sip-events to consume",
+            lambda: self._consuming(queue),
+            timeout=STARTUP_SECONDS,
+        )
 
     def _consuming(self, queue: str) -> bool:
         assert self.process is not None
@@ -112,7 +122,7 @@ class Ringtrail:
     def stop(self) -> int | None:
         if self.process is None:
             return None
-        code = stop_process(self.process)
+        code = stop_process(self.process, timeout=STARTUP_SECONDS)  # SIGKILL only if stuck
         self.process = None
         return code
 

@@ -71,6 +71,9 @@ PUBLIC_PATHS: dict[str, str] = {
     "/redoc": "the API's documentation page",
     "/docs/assets": "the API documentation page's scripts and styles",
     "/t.js": "the tracking script every visitor's browser loads",
+    "/f.js": "the forms script /t.js loads for projects that track forms",
+    "/w.js": "the callback widget script /t.js loads for projects that switched it on",
+    "/i.js": "the intent script /t.js loads for projects that take a pool number on intent",
     "/healthz": "the load balancer's probe; names no tenant",
     "/metrics": "Prometheus scrapes: the operator's RINGTRAIL_METRICS_TOKEN, not a user's "
     "credentials, opens it (404 while unset); counts and ids only, no tenant data",
@@ -84,6 +87,8 @@ PUBLIC_PREFIXES: dict[str, str] = {
     "/t/": "tracking endpoints for visitors' browsers: the project's public key and allowed "
     "domains, never a user's credentials",
     "/hooks/": "provider webhooks: each authenticated by the provider's signature or secret",
+    "/w/": "the callback widget's endpoints for visitors' browsers: the project's public key "
+    "and allowed domains, never a user's credentials",
 }
 
 API_PREFIX = "/api/v1"
@@ -100,12 +105,18 @@ API_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("members",): Rule(P.VIEW_REPORTS, P.MANAGE_MEMBERS),
     ("api-keys",): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("calls",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
+    # Leads (forms, callbacks) are read and marked like calls; a site's backend posting its
+    # forms is an integration's job, like the numbers it tracks.
+    ("leads",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
+    ("leads", "forms"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
     # Uploading audio is an integration's job, like the numbers it tracks.
     ("calls", "recording"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
     # Connecting a provider account is a project setting.
     ("telephony",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     # The generic webhook's signing secret: admins and owners only, even to read.
     ("webhook-secret",): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
+    # The bot allow-list and deny-list: every member may read them, admins change them.
+    ("bots",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     ("costs",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     ("deals",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     # Erasing a caller's data and reading who changed what: admins and owners.
@@ -127,6 +138,11 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("settings", "numbers"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "pools"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "rules"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
+    ("settings", "forms"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
+    ("leads",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
+    # The callbacks worklist: seen like calls; ringing one now or marking it done like a mark.
+    ("callbacks",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
+    ("settings", "callback-widget"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "users"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("settings", "api-keys"): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
     ("settings", "privacy"): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
@@ -134,6 +150,8 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("settings", "telephony"): Rule(P.MANAGE_TRACKING, P.MANAGE_PROJECT),
     # Why visits got no number: every member may look, to answer "it does not work".
     ("settings", "refusals"): Rule(P.VIEW_REPORTS),
+    # The bot lists and signals: every member may look (why the default number); admins change.
+    ("settings", "bots"): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     ("setup",): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
 }
 # Other dashboard pages, by their literal path segments.
@@ -312,6 +330,7 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
     ("PATCH", f"{API_PROJECT}/source-rules/{{rule_id}}"): _json({"name": "Walked rule"}),
     ("POST", f"{API_PROJECT}/members"): _json({"email": COLLEAGUES[0], "role": "viewer"}),
     ("PATCH", f"{API_PROJECT}/members/{{user_id}}"): _json({"role": "viewer"}),
+    ("PATCH", f"{API_PROJECT}/bots"): _json({"allow": ["WalkMonitor"]}),
     ("POST", f"{API_PROJECT}/api-keys"): _json({"name": "walk", "role": "viewer"}),
     ("PUT", f"{API_PROJECT}/calls/{{call_id}}/recording"): lambda _n: Body(
         content=b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)), content_type="audio/mpeg"
@@ -319,6 +338,8 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
     ("PATCH", f"{API_PROJECT}/calls/{{call_id}}"): _json({}),
     ("PUT", f"{API_PROJECT}/calls/{{call_id}}/tags"): _json({"tags": ["walked"]}),
     ("POST", f"{API_PROJECT}/calls/{{call_id}}/comments"): _json({"body": "walked"}),
+    ("PATCH", f"{API_PROJECT}/leads/{{lead_id}}"): _json({}),
+    ("POST", f"{API_PROJECT}/leads/forms"): lambda n: Body(json={"phone": number(n)}),
     ("PUT", f"{API_PROJECT}/telephony/{{provider}}"): _json({"is_active": True}),
     ("PUT", f"{API_PROJECT}/costs"): _json([]),
     ("POST", f"{API_PROJECT}/costs/csv"): _csv("date,source,cost\n2025-03-01,walk,1\n"),
@@ -331,6 +352,7 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
 DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
     ("POST", "/p/{project_id}/calls/{call_id}/target"): _form({"target": "true"}),
     ("POST", "/p/{project_id}/calls/{call_id}/comments"): _form({"body": "walked"}),
+    ("POST", "/p/{project_id}/leads/{lead_id}/target"): _form({"target": "true"}),
     ("POST", "/p/{project_id}/money/model"): _form({"attribution_model": "linear"}),
     ("POST", "/p/{project_id}/settings"): _form(
         {
@@ -356,6 +378,7 @@ DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
     ("POST", "/p/{project_id}/settings/api-keys"): _form({"name": "walk", "role": "viewer"}),
     ("POST", "/p/{project_id}/settings/users/{user_id}/role"): _form({"role": "sales"}),
     ("POST", "/p/{project_id}/settings/privacy"): _form({"call_retention_days": "400"}),
+    ("POST", "/p/{project_id}/settings/bots"): _form({"allow": "WalkMonitor", "behaviour": "1"}),
     ("POST", "/p/{project_id}/settings/privacy/erase"): lambda n: Body(form={"phone": number(n)}),
     # a host no project allows: the check answers without fetching anything
     ("POST", "/p/{project_id}/setup/check"): _form({"url": "http://walk.invalid/"}),

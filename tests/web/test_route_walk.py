@@ -42,7 +42,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,7 +67,7 @@ from ringtrail.services.source_rules import add_rule
 from ringtrail.services.telephony_accounts import account_of_project, set_account
 from ringtrail.services.tracking import add_number
 from ringtrail.settings import Settings
-from ringtrail.storage.models import Organization, Project, User
+from ringtrail.storage.models import CallbackRequest, Lead, Organization, Project, User
 from ringtrail.web.app import create_app
 from ringtrail.web.dashboard.routing import dashboard_router
 from tests.conftest import empty_all_tables, make_tenant
@@ -91,7 +91,9 @@ PROVIDER = "binotel"
 NO_LOGIN = "not-a-password-hash"  # members the walk never signs in as
 REFUSED = frozenset({401, 403, 404})
 # Path parameters naming one of our rows (a provider, report or format names none).
-OBJECTS = frozenset({"number_id", "pool_id", "rule_id", "call_id", "user_id", "key_id"})
+OBJECTS = frozenset(
+    {"number_id", "pool_id", "rule_id", "call_id", "user_id", "key_id", "lead_id", "callback_id"}
+)
 
 
 @dataclass
@@ -213,12 +215,24 @@ def _our_objects(db: Session, settings: Settings, project: Project) -> dict[str,
     set_account(db, project, PROVIDER, {"account_ref": "acme-realty-1", "secret": "s3cret"})
     import_costs(db, project, [CostRow(day=date(2025, 3, 1), source="google", cost=Decimal(9))])
     upsert_deals(db, project, [DealRow(deal_id="ACME-1", call_id=call.id, revenue=Decimal(5))])
+    lead = Lead(project_id=project.id, kind="form", phone_e164="+380671110003", name="Acme lead")
+    db.add(lead)
+    db.flush()
+    callback = CallbackRequest(
+        project_id=project.id, lead_id=lead.id, phone_e164="+380671110003", language="en",
+        requested_at=datetime(2025, 3, 1, 10, 0, tzinfo=UTC), status="unreached",
+        scheduled=False, attempts=1, payload={},
+    )  # fmt: skip
+    db.add(callback)
+    db.flush()
     return {
         "project_id": str(project.id),
         "number_id": str(tracked.id),
         "pool_id": str(pool.id),
         "rule_id": str(rule.id),
         "call_id": str(call.id),
+        "lead_id": str(lead.id),
+        "callback_id": str(callback.id),
         "user_id": str(member.id),
         "key_id": str(key.key.id),
         "provider": PROVIDER,

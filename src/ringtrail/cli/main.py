@@ -9,6 +9,7 @@ import typer
 from ringtrail import __version__
 from ringtrail.cli import (
     apikeys,
+    callbacks,
     calls,
     numbers,
     pools,
@@ -19,12 +20,16 @@ from ringtrail.cli import (
     secrets,
     users,
 )
+from ringtrail.cli.bots import bots as project_bots
 from ringtrail.cli.demo import demo
 from ringtrail.cli.errors import GuardedGroup
+from ringtrail.cli.forms import forms as project_forms
+from ringtrail.cli.forms import leads as project_leads
 from ringtrail.cli.install_check import check as project_check
 from ringtrail.cli.migrate import migrate
 from ringtrail.cli.refusals import refusals as project_refusals
 from ringtrail.cli.serve import serve
+from ringtrail.cli.simulate import simulate
 from ringtrail.cli.sip_events import sip_events
 from ringtrail.cli.worker import worker
 
@@ -62,6 +67,9 @@ app.command()(demo)
 app.add_typer(users.app, name="user")
 projects.app.command("check")(project_check)
 projects.app.command("refusals")(project_refusals)
+projects.app.command("forms")(project_forms)
+projects.app.command("leads")(project_leads)
+projects.app.command("bots")(project_bots)
 app.add_typer(projects.app, name="project")
 app.add_typer(numbers.app, name="number")
 app.add_typer(pools.app, name="pool")
@@ -71,8 +79,10 @@ app.add_typer(reports.app, name="reports")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(calls.app, name="calls")
+app.add_typer(callbacks.app, name="callbacks")
 app.command(name="sip-events")(sip_events)
 app.command()(worker)
+app.command()(simulate)
 
 
 def main() -> None:

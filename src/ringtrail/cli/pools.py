@@ -205,3 +205,89 @@ def remove(project: ProjectOption, pool: PoolArg) -> None:
         name = target.name
         remove_pool(db, found, target.id)
     typer.echo(f"removed pool {target.id} {name!r}")
+
+
+@app.command("plan")
+def plan(
+    project: ProjectOption,
+    pool: Annotated[
+        str | None, typer.Argument(metavar="[POOL]", help="One pool (default: every active one).")
+    ] = None,
+    target: Annotated[
+        float,
+        typer.Option(min=0.5, max=1.0, help="Share of calls within W to attribute right."),
+    ] = 0.99,
+    days: Annotated[int, typer.Option(min=1, max=90, help="Days of recorded traffic to use.")] = 28,
+    visits_per_hour: Annotated[
+        float | None,
+        typer.Option(help="With no history yet: the pool's visits per hour at the peak."),
+    ] = None,
+    visit_seconds: Annotated[
+        float, typer.Option(min=1, help="With no history yet: the median visit length.")
+    ] = 100.0,
+    price: Annotated[
+        float | None,
+        typer.Option(min=0, help="Monthly price of one number (remembered for the dashboard)."),
+    ] = None,
+    save: Annotated[
+        bool, typer.Option("--save/--no-save", help="Keep the plan for the pool-health page.")
+    ] = True,
+) -> None:
+    """Recommend a size per pool for a target accuracy, from recorded traffic (simulated)."""
+    from datetime import UTC, datetime, timedelta
+
+    from ringtrail.services.pool_plan import plan_pool, save_plans, set_number_price
+
+    now = datetime.now(UTC)
+    with transaction() as db:
+        found = find_project(db, project)
+        pools = (
+            [find_pool(db, found, pool)]
+            if pool is not None
+            else [p for p in list_pools(db, found) if p.is_active]
+        )
+        if price is not None:
+            set_number_price(found, price)
+        plans = {}
+        rows = []
+        for target_pool in pools:
+            planned = plan_pool(
+                db,
+                found,
+                target_pool,
+                now,
+                target=target,
+                history=timedelta(days=days),
+                visits_per_hour=visits_per_hour,
+                visit_seconds=visit_seconds,
+                price=price,
+            )
+            numbers_now = summarize_pools(db, [target_pool])[0].numbers_count
+            if planned is None:
+                rows.append(
+                    (str(target_pool.id), target_pool.name, str(numbers_now), "-", "-", "-", "-")
+                )
+                continue
+            plans[target_pool.id] = planned
+            cost = f"{planned.monthly_cost:.2f}" if planned.monthly_cost is not None else "-"
+            rows.append(
+                (
+                    str(target_pool.id),
+                    target_pool.name,
+                    str(numbers_now),
+                    str(planned.size),
+                    f"{planned.expected_accuracy * 100:.2f}%",
+                    str(planned.give_everyone_bound),
+                    cost,
+                )
+            )
+        if save and plans:
+            save_plans(found, plans, now)
+    if not rows:
+        typer.echo(f"project {project} has no active pools")
+        return
+    print_table(("ID", "NAME", "NUMBERS", "PLAN", "ACCURACY", "BOUND", "MONTHLY"), rows)
+    if any(row[3] == "-" for row in rows):
+        typer.echo(
+            "pools without recorded traffic need --visits-per-hour (and --visit-seconds)", err=True
+        )

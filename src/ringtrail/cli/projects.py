@@ -191,9 +191,19 @@ def set_tracking(
             help="Empty a setting: allowed-domains, main-number, replace-numbers, swap-selectors.",
         ),
     ] = None,
+    number_allocation: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHEN",
+            help="When a visitor takes a pool number: visit (at the visit's start) or intent "
+            "(when a phone number is in view or touched).",
+        ),
+    ] = None,
 ) -> None:
     """Change a project's tracking settings, then print them all."""
     changes = _tracking_changes(allowed_domain, main_number, replace_number, swap_selector, clear)
+    if number_allocation is not None:
+        changes["number_allocation"] = number_allocation
     with transaction() as db:
         found = get_project(db, project)
         if changes:
@@ -203,6 +213,7 @@ def set_tracking(
             "main number": found.main_number or "-",
             "replace numbers": ", ".join(found.replace_numbers) or "-",
             "swap selectors": ", ".join(found.swap_selectors) or "-",
+            "number allocation": found.number_allocation,
         }
     typer.echo(f"project {project}{' changed' if changes else ''}:")
     for label, value in shown.items():

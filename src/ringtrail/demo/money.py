@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ringtrail.demo import catalog
+from ringtrail.demo.callback_requests import store_callback_requests
 from ringtrail.demo.calls import PlannedCall, PlannedDeal
 from ringtrail.demo.ids import bulk_insert, insert_with_ids
 from ringtrail.demo.phones import caller_number
@@ -211,6 +212,14 @@ def store_leads_and_deals(
         if lead.deal is not None
     ]
     bulk_insert(db, Deal, deals)
+    store_callback_requests(
+        db,
+        [
+            (frame.project_id, lead_id, lead.phone, lead.created_at)
+            for lead, lead_id in zip(leads, lead_ids[len(openers) :], strict=True)
+            if lead.kind == "callback"
+        ],
+    )
     return {"leads": len(rows), "deals": len(deals)}
 
 

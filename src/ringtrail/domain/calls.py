@@ -101,6 +101,9 @@ class CallEvent:
     recording_url: str | None = None
     recording_duration: int | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    leg: str | None = None
+    """Which leg of the call the event reports, for a provider that reports a transferred
+    call leg by leg under one call id (Binotel); None when the call is reported whole."""
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -174,6 +177,15 @@ def fold_events(events: Iterable[CallEvent]) -> CallTimeline:
     total = _first(e.total_seconds for e in reversed(ends))
     talk = _first(e.talk_seconds for e in reversed(ends))
     outcome = _first(e.outcome for e in reversed(ends))
+    leg_ends = {e.leg: e for e in ends if e.leg is not None}  # the last end of each leg
+    if len(leg_ends) > 1:
+        # A call reported leg by leg: it lasts from its first start to its last end, its
+        # talk is every leg's, and someone answered it if any leg was answered.
+        total = None
+        talk = sum(e.talk_seconds or 0 for e in leg_ends.values())
+        outcomes = [e.outcome for e in leg_ends.values()]
+        if CallOutcome.ANSWERED in outcomes:
+            outcome = CallOutcome.ANSWERED
 
     if started_events:
         started_at = started_events[0].occurred_at

@@ -1,4 +1,5 @@
-"""What a project's tracking settings may hold: allowed domains and swap selectors.
+"""What a project's tracking settings may hold: allowed domains, swap selectors and when a
+visitor takes a pool number (`number_allocation`).
 
 Allowed domains are host names only (no scheme, port or path), stored lower-case in their
 ASCII (IDNA) form, the form a browser sends in `Origin`, so `bücher.example` and
@@ -16,6 +17,10 @@ MAX_DOMAIN_LENGTH = 253
 MAX_SELECTORS = 20
 MAX_SELECTOR_LENGTH = 200
 MAX_REPLACE_NUMBERS = 20
+NUMBER_ALLOCATIONS = ("visit", "intent")
+"""When a visitor takes a pool number: at the visit's start (`visit`, the default), or at the
+first sign of intent, a phone number in view or a phone link touched (`intent`)."""
+DEFAULT_NUMBER_ALLOCATION = "visit"
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _PAIRS = {"(": ")", "[": "]"}
@@ -83,6 +88,20 @@ def check_selectors(raw: list[str]) -> list[str]:
     if len(selectors) > MAX_SELECTORS:
         raise InvalidSetting(f"at most {MAX_SELECTORS} selectors")
     return selectors
+
+
+def check_number_allocation(raw: object) -> str:
+    """`raw` as one of NUMBER_ALLOCATIONS, or InvalidSetting."""
+    text = str(raw or "").strip().lower()
+    if text not in NUMBER_ALLOCATIONS:
+        raise InvalidSetting(f"{raw!r}: one of {', '.join(NUMBER_ALLOCATIONS)}")
+    return text
+
+
+def number_allocation_of(extra: object) -> str:
+    """The `number_allocation` stored in a project's `extra`; the default when unset or odd."""
+    value = extra.get("number_allocation") if isinstance(extra, dict) else None
+    return value if value in NUMBER_ALLOCATIONS else DEFAULT_NUMBER_ALLOCATION
 
 
 def _balanced(text: str) -> bool:

@@ -23,7 +23,7 @@ from typing import Any, cast
 import httpx
 from sqlalchemy import Engine, Table, and_, or_, select, update
 
-from ringtrail.recordings.fetch import FetchFailed, download, make_http_client
+from ringtrail.recordings.fetch import FetchFailed, download_renewing, make_http_client
 from ringtrail.recordings.library import account_for_call
 from ringtrail.recordings.policy import (
     MAX_ATTEMPTS,
@@ -169,10 +169,10 @@ def fetch_claimed(
     try:
         with runtime.sessions() as db:
             provider, account = account_for_call(db, claim.call_id)
-        resolver = resolver_for(provider)
+        resolver = resolver_for(provider, runtime.settings)
         hosts = resolver.hosts.with_listed(account.recording_hosts if account else ())
         request = resolver.resolve(claim.provider_url, account, http)
-        audio = download(http, request, hosts=hosts)
+        audio = download_renewing(http, request, hosts=hosts)
     except FetchFailed as exc:
         return _record_failure(engine, claim, str(exc), exc.kind, now)
     except Exception as exc:  # a bug or an odd provider must not stop the worker

@@ -16,7 +16,8 @@ lands meanwhile is looked at again on the next pass.
   pass), tags, scores, comments, the leads the call made and its outbound deliveries.
 - Visits older than `visit_retention_days` are deleted, then visitors seen last before then.
 - Refused-visit log rows not seen for `services.refusals.RETENTION_DAYS` are deleted (for
-  every project: they are diagnostics, with a sample page and User-Agent).
+  every project: they are diagnostics, with a sample page and User-Agent); refused-webhook
+  rows likewise after `services.webhook_refusals.RETENTION_DAYS`.
 
 Report rollups are kept: they hold counts by day, source and campaign, no personal data, so
 reports of the deleted period still show its totals and reports of the kept period are
@@ -38,6 +39,7 @@ from ringtrail.recordings.policy import RecordingStatus, retention_deadline
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.services.privacy import delete_call_rows, delete_recording_files
 from ringtrail.services.refusals import purge_refusals
+from ringtrail.services.webhook_refusals import purge_webhook_refusals
 from ringtrail.storage.models import (
     Call,
     Lead,
@@ -93,6 +95,7 @@ def enforce_retention(
     report.rescheduled = schedule_recording_deletion(engine, limit)
     report.recordings = delete_expired_recordings(engine, store, now, limit)
     report.refusals = purge_refusals(engine, now, limit)
+    report.refusals += purge_webhook_refusals(engine, now, limit)
     with engine.connect() as connection:
         settings = connection.execute(
             select(

@@ -20,7 +20,10 @@ from ringtrail.jobs.retention import RetentionReport, enforce_retention
 from ringtrail.recordings.factory import make_store
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
+from ringtrail.services.callback_calls import PlaceReport, place_due_callbacks
+from ringtrail.services.webhook_spool import spool_for
 from ringtrail.storage.models.base import utcnow
+from ringtrail.telephony.twilio_outbound import OutboundCaller, TwilioRestCaller
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class JobReport:
     busy: bool
     rollups: RollupReport = field(default_factory=lambda: RollupReport(days=0, visit_days=0))
     retention: RetentionReport = field(default_factory=RetentionReport)
+    replayed: int = 0  # spooled webhook requests ingested late (services.webhook_spool)
+    callbacks: PlaceReport = field(default_factory=PlaceReport)
 
 
 def run_due_jobs(
@@ -50,8 +55,10 @@ def run_due_jobs(
     fetch_limit: int = FETCH_LIMIT,
     retention_limit: int = RETENTION_LIMIT,
     rollup_limit: int = ROLLUP_LIMIT,
+    caller: OutboundCaller | None = None,
 ) -> JobReport:
-    """One pass of every job as of `now`: retention, recording fetches, report rollups.
+    """One pass of every job as of `now`: retention, recording fetches, spooled webhook
+    requests left behind, report rollups, callback calls due (services.callback_calls).
 
     `deleted` counts the recordings retention deleted; `retention` has the rest."""
     store = store or make_store(runtime.settings)
@@ -62,7 +69,14 @@ def run_due_jobs(
     finally:
         if http is None:
             client.close()
+    replayed = spool_for(runtime).replay(now)
     rollups = refresh_report_rollups(runtime.sessions, now, limit=rollup_limit)
+    callbacks = place_due_callbacks(
+        runtime.sessions,
+        caller or TwilioRestCaller(runtime.settings.twilio_api_base_url),
+        runtime.settings.public_url,
+        now,
+    )
     deleted = retention.recordings
     busy = (
         retention.busy
@@ -70,7 +84,15 @@ def run_due_jobs(
         or rollups.days >= rollup_limit
         or rollups.visit_days > 0
     )
-    return JobReport(fetch=fetch, deleted=deleted, busy=busy, rollups=rollups, retention=retention)
+    return JobReport(
+        fetch=fetch,
+        deleted=deleted,
+        busy=busy,
+        rollups=rollups,
+        retention=retention,
+        replayed=replayed,
+        callbacks=callbacks,
+    )
 
 
 class JobWorker:

@@ -51,13 +51,22 @@ class FetchFailed(Exception):
         self.status = status
 
 
+LINK_EXPIRED_STATUSES = frozenset({401, 403, 404, 410})
+"""How a provider's storage answers a short-lived link that has run out."""
+
+
 @dataclass(frozen=True)
 class DownloadRequest:
-    """What to GET for a recording: the URL, optional basic auth and extra headers."""
+    """What to GET for a recording: the URL, optional basic auth and extra headers.
+
+    `renew`, for a short-lived link a provider's API gave, asks the API for a fresh one:
+    `download_renewing` calls it once when the link answers as an expired one does.
+    """
 
     url: str
     auth: tuple[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    renew: Callable[[], DownloadRequest] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -126,6 +135,18 @@ def download(
         raise FetchFailed(
             f"{type(exc).__name__} fetching {where}: {exc}", FailureKind.TRANSIENT
         ) from exc
+
+
+def download_renewing(
+    http: httpx.Client, request: DownloadRequest, *, hosts: RecordingHosts
+) -> Download:
+    """`download`, asking once for a fresh link when a renewable one answers as expired."""
+    try:
+        return download(http, request, hosts=hosts)
+    except FetchFailed as exc:
+        if request.renew is None or exc.status not in LINK_EXPIRED_STATUSES:
+            raise
+    return download(http, request.renew(), hosts=hosts)
 
 
 def _follow(

@@ -2,7 +2,7 @@
 
 A call's `provider` picks the resolver (`RESOLVERS`); providers not listed get a plain GET of
 the URL. A resolver adds what the provider needs: credentials (Twilio's basic auth), a file
-format, or an API call that exchanges a reference for a short-lived URL (Zadarma). It also
+format, or an API call that exchanges a reference for a short-lived URL (Zadarma, Binotel). It also
 names the provider's documented recording hosts (`hosts`): the download goes nowhere else,
 but to the hosts the project's owner adds on the account. Adding a provider touches this
 registry only: write a class with `hosts` and `resolve` and register it below (or call
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -21,7 +21,9 @@ import httpx
 from ringtrail.recordings.fetch import DownloadRequest, FetchFailed, describe_url
 from ringtrail.recordings.hosts import RecordingHosts, listed_hosts
 from ringtrail.recordings.policy import FailureKind
-from ringtrail.telephony import binotel, twilio
+from ringtrail.settings import Settings
+from ringtrail.telephony import twilio
+from ringtrail.telephony.binotel_api import BinotelRecordingResolver
 from ringtrail.telephony.zadarma_api import ZadarmaRecordingResolver
 
 
@@ -104,7 +106,7 @@ class TwilioResolver:
 RESOLVERS: dict[str, RecordingResolver] = {
     "twilio": TwilioResolver(),
     "zadarma": ZadarmaRecordingResolver(),
-    "binotel": PlainResolver(RecordingHosts(binotel.RECORDING_HOSTS)),
+    "binotel": BinotelRecordingResolver(),
 }
 _PLAIN = PlainResolver()
 
@@ -114,6 +116,14 @@ def register_resolver(provider: str, resolver: RecordingResolver) -> None:
     RESOLVERS[provider] = resolver
 
 
-def resolver_for(provider: str) -> RecordingResolver:
-    """The resolver for a call's provider (a plain GET for providers without one)."""
-    return RESOLVERS.get(provider, _PLAIN)
+def resolver_for(provider: str, settings: Settings | None = None) -> RecordingResolver:
+    """The resolver for a call's provider (a plain GET for providers without one).
+
+    A resolver that calls a provider's API whose address is a setting has a `configured`
+    method: with `settings` given, it answers the resolver for those settings.
+    """
+    resolver = RESOLVERS.get(provider, _PLAIN)
+    configure = getattr(resolver, "configured", None)
+    if settings is not None and callable(configure):
+        return cast(RecordingResolver, configure(settings))
+    return resolver

@@ -69,6 +69,7 @@ from ringtrail.domain.pools import resolve_timings
 from ringtrail.domain.reports.periods import local_day
 from ringtrail.leases.history import write_transaction
 from ringtrail.services.callbacks import WrittenCall, settle_callbacks
+from ringtrail.services.leads import link_call_leads
 from ringtrail.services.reports.rollups import mark_days
 from ringtrail.services.sip_trunks import source_of, trunk_projects
 from ringtrail.storage.models import (
@@ -156,6 +157,18 @@ _recent_holds = (
     .subquery()
 )
 _HOLDS = select(_recent_holds).where(_recent_holds.c.rank <= bindparam("p_per_number"))
+_KNOWN_HOLDS = (
+    select(leases, Visit.geo_country, Visit.geo_region, Visit.geo_city)
+    .outerjoin(Visit, Visit.id == leases.c.visit_id)
+    .where(
+        leases.c.number_id == bindparam("p_number"),
+        leases.c.visitor_id.in_(bindparam("p_visitors", expanding=True)),
+        leases.c.leased_at <= bindparam("p_latest_start"),
+        leases.c.hold_until >= bindparam("p_earliest_end"),
+    )
+)
+"""The holds of one number by the caller's known visitors (from their earlier calls): on a
+busy number they may be older than the HOLD_LIMIT most recent holds read for every call."""
 _caller_calls = (
     select(
         calls.c.id,
@@ -245,6 +258,7 @@ def event_to_json(event: CallEvent) -> dict[str, Any]:
         "talk_seconds": event.talk_seconds,
         "recording_url": event.recording_url,
         "recording_duration": event.recording_duration,
+        "leg": event.leg,
     }
 
 
@@ -265,6 +279,7 @@ def event_from_row(provider: str, call_id: str, key: str, payload: Mapping[str, 
         talk_seconds=data.get("talk_seconds"),
         recording_url=data.get("recording_url"),
         recording_duration=data.get("recording_duration"),
+        leg=data.get("leg"),
     )
 
 
@@ -486,10 +501,15 @@ class CallIngestion:
             number = self._dialled_number(connection, item.dialled, item.number_row)
             policy = batch.policies.get(number.pool_id, AttributionPolicy())
             standing = self._standing(item, histories)
+            candidates = self._holds_of_call(holds.get(number.number_id or 0, []), timeline, policy)
+            if number.kind is NumberKind.POOL and standing.known_visitors:
+                candidates = self._with_known_holds(
+                    connection, number, standing.known_visitors, candidates, timeline, policy
+                )
             attribution = attribute_call(
                 number,
                 timeline.started_at,
-                self._holds_of_call(holds.get(number.number_id or 0, []), timeline, policy),
+                candidates,
                 policy=policy,
                 known_visitors=standing.known_visitors,
             )
@@ -549,6 +569,7 @@ class CallIngestion:
             ids = connection.execute(_INSERT_LEADS, rows).scalars().all()
             for item, lead_id in zip(opening, ids, strict=True):
                 item.values["lead_id"] = lead_id
+            link_call_leads(connection, [_opened_lead(item, now) for item in opening])
         for item in work:
             if item.lead_from is not None:
                 item.values["lead_id"] = item.lead_from.values.get(
@@ -748,20 +769,32 @@ class CallIngestion:
         ).mappings()
         holds: dict[int, list[HoldRecord]] = defaultdict(list)
         for row in rows:
-            holds[row["number_id"]].append(
-                HoldRecord(
-                    lease_id=row["id"],
-                    visitor_id=row["visitor_id"],
-                    visit_id=row["visit_id"],
-                    leased_at=row["leased_at"],
-                    last_heartbeat_at=row["last_heartbeat_at"],
-                    hold_until=row["hold_until"],
-                    released_at=row["released_at"],
-                    cooldown_until=row["cooldown_until"],
-                    snapshot=_with_geo(row["snapshot"] or {}, row),
-                )
-            )
+            holds[row["number_id"]].append(_hold_record(row))
         return holds
+
+    def _with_known_holds(
+        self,
+        connection: Connection,
+        number: DialledNumber,
+        known_visitors: Sequence[int],
+        holds: list[HoldRecord],
+        timeline: CallTimeline,
+        policy: AttributionPolicy,
+    ) -> list[HoldRecord]:
+        """`holds` plus the number's holds by the caller's known visitors in the call's window,
+        so a repeat caller's first session counts however many holds came after it."""
+        rows = connection.execute(
+            _KNOWN_HOLDS,
+            {
+                "p_number": number.number_id,
+                "p_visitors": list(known_visitors),
+                "p_latest_start": timeline.started_at + policy.clock_skew,
+                "p_earliest_end": timeline.started_at - policy.lookback - policy.cooldown,
+            },
+        ).mappings()
+        seen = {hold.lease_id for hold in holds}
+        extra = [_hold_record(row) for row in rows if row["id"] not in seen]
+        return holds + self._holds_of_call(extra, timeline, policy)
 
     def _holds_of_call(
         self, holds: Iterable[HoldRecord], timeline: CallTimeline, policy: AttributionPolicy
@@ -898,6 +931,19 @@ class CallIngestion:
         }
 
 
+def _opened_lead(item: _CallWork, now: datetime) -> dict[str, Any]:
+    """A call's new lead as services.leads.link_call_leads takes it (joined to an earlier
+    form or callback of the same phone within the project's unique-call window)."""
+    lead = cast(dict[str, Any], item.new_lead)
+    return {
+        "id": item.values["lead_id"],
+        "project_id": lead["project_id"],
+        "phone_e164": lead["phone_e164"],
+        "created_at": now,
+        "window": cast(_ProjectInfo, item.project).unique_window,
+    }
+
+
 @dataclass
 class _HistoryEntry:
     """An earlier call of a caller: from the database, or made earlier in this batch."""
@@ -908,6 +954,21 @@ class _HistoryEntry:
     lead_id: int | None
     work: _CallWork | None
     first_id: int | None
+
+
+def _hold_record(row: Any) -> HoldRecord:
+    """A lease row (with its visit's geography) as attribution reads it."""
+    return HoldRecord(
+        lease_id=row["id"],
+        visitor_id=row["visitor_id"],
+        visit_id=row["visit_id"],
+        leased_at=row["leased_at"],
+        last_heartbeat_at=row["last_heartbeat_at"],
+        hold_until=row["hold_until"],
+        released_at=row["released_at"],
+        cooldown_until=row["cooldown_until"],
+        snapshot=_with_geo(row["snapshot"] or {}, row),
+    )
 
 
 def _with_geo(snapshot: Mapping[str, Any], row: Any) -> dict[str, Any]:

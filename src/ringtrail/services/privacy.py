@@ -33,6 +33,7 @@ from ringtrail.services.audit import record
 from ringtrail.services.errors import InvalidInput
 from ringtrail.storage.models import (
     Call,
+    CallbackRequest,
     CallComment,
     CallEvent,
     Deal,
@@ -47,6 +48,7 @@ from ringtrail.storage.models import (
 log = logging.getLogger(__name__)
 
 calls = cast(Table, Call.__table__)
+callback_requests = cast(Table, CallbackRequest.__table__)
 events = cast(Table, CallEvent.__table__)
 comments = cast(Table, CallComment.__table__)
 recordings = cast(Table, Recording.__table__)
@@ -168,7 +170,12 @@ def erase_caller(
     call_ids = list(
         connection.execute(
             select(calls.c.id).where(
-                calls.c.project_id == project.id, calls.c.caller_e164 == number
+                calls.c.project_id == project.id,
+                or_(
+                    calls.c.caller_e164 == number,
+                    # The callback widget's calls back to the caller (services.callback_calls).
+                    and_(calls.c.direction == "outbound", calls.c.dialled_e164 == number),
+                ),
             )
         ).scalars()
     )
@@ -244,6 +251,18 @@ def erase_caller(
                 comments.c.call_id.in_(project_calls),
                 comments.c.call_id.not_in(call_ids),
                 comments.c.body.contains(digits, autoescape=True),
+            )
+        ).rowcount,
+    )
+    add(
+        "callback_requests",
+        connection.execute(
+            delete(callback_requests).where(
+                callback_requests.c.project_id == project.id,
+                or_(
+                    callback_requests.c.phone_e164 == number,
+                    callback_requests.c.lead_id.in_(lead_ids),
+                ),
             )
         ).rowcount,
     )

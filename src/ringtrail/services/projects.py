@@ -16,6 +16,7 @@ from ringtrail.domain.roles import Role
 from ringtrail.domain.tracking_settings import (
     MAX_REPLACE_NUMBERS,
     InvalidSetting,
+    check_number_allocation,
     check_selectors,
     normalize_domains,
 )
@@ -41,6 +42,7 @@ EDITABLE_FIELDS = (
     "main_number",
     "replace_numbers",
     "swap_selectors",
+    "number_allocation",
     "attribution_touch",
     "grace_minutes",
     "cooldown_minutes",
@@ -97,6 +99,11 @@ def validate_project_fields(values: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(field, "a whole number of days, or empty to keep forever")
             if not 1 <= days <= MAX_RETENTION_DAYS:
                 raise InvalidInput(field, f"must be between 1 and {MAX_RETENTION_DAYS} days")
+    if "number_allocation" in out:
+        try:
+            out["number_allocation"] = check_number_allocation(out["number_allocation"])
+        except InvalidSetting as exc:
+            raise InvalidInput("number_allocation", str(exc)) from exc
     for field, check in (
         ("allowed_domains", normalize_domains),
         ("swap_selectors", check_selectors),

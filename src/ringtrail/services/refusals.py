@@ -45,6 +45,9 @@ class NoNumber(StrEnum):
     POOL_EXHAUSTED = "pool_exhausted"
     NUMBER_NOT_SHOWN = "number_not_shown"
     NO_ORIGINAL_NUMBER = "no_original_number"
+    AWAITING_INTENT = "awaiting_intent"
+    """An intent project's visitor shows the pool's default number until a phone number comes
+    into view or is touched; not a refusal, so never written to the refusal log."""
 
 
 @dataclass
@@ -86,14 +89,15 @@ class RefusalLog:
     def note(
         self,
         project_id: int,
-        reason: NoNumber,
+        reason: NoNumber | str,
         detail: str,
         url: str,
         user_agent: str,
         now: datetime,
     ) -> None:
-        """Count one refusal; it is written within `flush_seconds`."""
-        key = (project_id, reason.value, _cut(detail, "detail"))
+        """Count one refusal; it is written within `flush_seconds`. Other refusals than a
+        visit's (services/lead_guard.py) pass their own code as text."""
+        key = (project_id, str(reason), _cut(detail, "detail"))
         url, user_agent = _cut(url, "sample_url"), _cut(user_agent, "sample_user_agent")
         with self._lock:
             pending = self._pending.get(key)

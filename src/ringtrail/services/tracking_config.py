@@ -16,9 +16,12 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ringtrail.domain.bot_policy import DEFAULT_POLICY, BotPolicy, parse_policy
 from ringtrail.domain.pools import DefaultNumber, resolve_timings
 from ringtrail.domain.source_rules import Condition, Rule
+from ringtrail.domain.tracking_settings import DEFAULT_NUMBER_ALLOCATION, number_allocation_of
 from ringtrail.leases.base import PoolRef
+from ringtrail.services.feature_scripts import FeatureScripts, feature_scripts
 from ringtrail.storage.models import Pool, Project, SourceRule, TrackingNumber
 
 CONFIG_TTL_SECONDS = 5.0
@@ -46,6 +49,13 @@ class TrackingConfig:
     rules: tuple[Rule, ...]
     pools: Mapping[int, PoolRef] = field(default_factory=dict)
     statics: Mapping[int, StaticNumber] = field(default_factory=dict)
+    features: FeatureScripts = field(default_factory=FeatureScripts)
+    """Feature scripts (forms, callback widget) the project's pages load."""
+    bots: BotPolicy = DEFAULT_POLICY
+    """The owner's bot lists and signals (domain.bot_policy)."""
+    number_allocation: str = DEFAULT_NUMBER_ALLOCATION
+    """`visit`: a pool number at the visit's start; `intent`: at the first phone number in
+    view or touched, the pool's default until then (domain.tracking_settings)."""
 
     def allows_host(self, host: str | None) -> bool:
         """Whether `host` is one of the allowed domains or a subdomain of one."""
@@ -117,6 +127,9 @@ def load_tracking_config(session: Session, public_key: str) -> TrackingConfig | 
         rules=rules,
         pools={pool.id: make_pool_ref(project, pool, defaults.get(pool.id)) for pool in pools},
         statics=statics,
+        bots=parse_policy(project.extra),
+        features=feature_scripts(project.extra),
+        number_allocation=number_allocation_of(project.extra),
     )
 
 

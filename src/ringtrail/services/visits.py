@@ -7,6 +7,12 @@ the visit row, the lease and its history row); a step that refuses raises VisitR
 typed reason and no number is taken. The trace of the steps is stored on the visit: it is the
 "why this source, why this number".
 
+A project that allocates on intent (`TrackingConfig.number_allocation == "intent"`) takes no
+lease at the visit's start: the answer shows the pool's default number with the reason
+`awaiting_intent` and names the intent script `i.js`, which repeats the same visit start with
+`intent` set once a phone number is in view or touched; that call continues the visit and
+takes the number through the same steps (`assign_number`).
+
 A visit answered without a tracking number of its own says why (`NoNumber`: a bot, no rule,
 an exhausted pool...), and that, like a refused origin, is noted in the refusal log
 (services.refusals): in memory on this path, written in the background.
@@ -41,6 +47,8 @@ from ringtrail.domain.source_rules import Decision, choose_touch
 from ringtrail.domain.sources import Classification, VisitFacts, classify_visit
 from ringtrail.leases.base import LeaseBackend, ReloadDue
 from ringtrail.leases.history import write_transaction
+from ringtrail.services.bot_signals import BotSignals, Verdict, VisitSignals
+from ringtrail.services.feature_scripts import FeatureScripts, with_intent_script
 from ringtrail.services.rate_limits import RateLimiter
 from ringtrail.services.refusals import NoNumber, RefusalLog
 from ringtrail.services.rule_time import RuleTimeShares
@@ -95,6 +103,11 @@ _VISIT_SEEN = (
     .values(last_seen_at=bindparam("now"))
 )
 _INSERT_VISIT = insert(_visits).returning(_visits.c.id)
+_VISIT_INTENT = (
+    update(_visits)
+    .where(_visits.c.id == bindparam("visit_id"))
+    .values(extra=bindparam("visit_extra"))
+)
 _VISIT_COLUMNS = tuple(c for c in _visits.c if c.name not in ("id", "visitor_id"))
 _NO_VISIT_VALUES = dict.fromkeys(column.name for column in _VISIT_COLUMNS)
 
@@ -163,6 +176,8 @@ class VisitStart:
     user_agent: str
     client_address: str
     origin: str | None
+    intent: bool = False
+    """The visitor showed intent (a phone number in view or touched): take the number now."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,8 @@ class VisitStarted:
     """Set when the visitor gets no tracking number of their own (none, or a pool's default)."""
     detail: str = ""
     bot: str | None = None
+    features: FeatureScripts = field(default_factory=FeatureScripts)
+    """Feature scripts the page loads (services.feature_scripts)."""
 
 
 @dataclass
@@ -201,6 +218,7 @@ class _Context:
     returning: bool = False
     bot: bool = False
     bot_kind: str | None = None
+    bot_detail: str = ""
     overflow: bool = False
     classification: Classification | None = None
     decision: Decision | None = None
@@ -209,6 +227,8 @@ class _Context:
     visit_id: int = 0
     shown: tuple[str, str] | None = None  # (e164, kind)
     pool_id: int | None = None
+    awaiting_intent: bool = False
+    intent_shown: bool = False  # the visit continued showed intent before: it has its number
     trace: list[str] = field(default_factory=list)
 
     @property
@@ -234,6 +254,7 @@ class TrackingService:
         config_cache: TrackingConfigCache | None = None,
         rule_time: RuleTimeShares | None = None,
         refusals: RefusalLog | None = None,
+        bot_signals: BotSignals | None = None,
     ) -> None:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
@@ -246,6 +267,7 @@ class TrackingService:
         self.configs = config_cache or TrackingConfigCache()
         self.rule_time = rule_time or RuleTimeShares()
         self.refusals = refusals or RefusalLog(bind, flush_seconds=None)
+        self.bot_signals = bot_signals or BotSignals()
         self._address_key = hashlib.sha256(f"ringtrail.address.{address_salt}".encode()).digest()
         self._last_sweep = 0.0
         self._sweep_lock = threading.Lock()
@@ -259,7 +281,7 @@ class TrackingService:
             step(self, context)
         self._sweep_expired(now)
         answer = self._answer(context)
-        if answer.reason is not None:
+        if answer.reason is not None and answer.reason is not NoNumber.AWAITING_INTENT:
             self._note(context, answer.reason, answer.bot or _log_detail(context))
         return answer
 
@@ -277,8 +299,7 @@ class TrackingService:
         self._check_origin(config, origin)
         self._throttle([(f"hb:{self._address_hash(client_address)}", HEARTBEATS_PER_ADDRESS)], now)
         try:
-            if visitor_token:
-                self.signer.read_visitor_token(visitor_token)
+            public_id = self.signer.read_visitor_token(visitor_token) if visitor_token else None
             claim = self.signer.read_visit_token(visit_token)
         except BadToken as exc:
             raise VisitRefused(Reason.FORGED_TOKEN, str(exc)) from exc
@@ -292,6 +313,8 @@ class TrackingService:
         beat = self.backend.heartbeat(pool, claim.visitor_id, now)
         if beat is None:
             raise VisitRefused(Reason.HOLD_GONE, "the hold has ended; start a new visit")
+        if public_id is not None:
+            self._note_heartbeat(config.project_id, public_id, now)
         return beat.hold_until
 
     def allowed_origin(self, key: str, origin: str | None) -> str | None:
@@ -371,8 +394,59 @@ class TrackingService:
             click_ids=dict(classification.click_ids),
             now_ms=int(context.now.timestamp() * 1000),
         )
-        if context.bot:
+        self._check_bot(context)
+
+    def _check_bot(self, context: _Context) -> None:
+        """The owner's lists, then the User-Agent, then the behavioural signals
+        (services.bot_signals): a suspected bot gets the pool's default number, and why is
+        in the trace, the answer's `bot`/`detail` and the refusal log."""
+        request, policy = context.request, context.project.bots
+        listed = self.bot_signals.listed(policy, request.user_agent, request.client_address)
+        if listed is not None and not listed.bot:
+            context.bot, context.bot_kind = False, None
+            context.trace.append(f"bot: no, {listed.detail}")
+            return
+        verdict = listed
+        if verdict is None and context.bot:
             context.trace.append(f"bot: user agent ({context.bot_kind}); no pool number is taken")
+            return
+        if verdict is None:
+            verdict = self._behaviour(context)
+        if verdict is not None:
+            context.bot, context.bot_kind, context.bot_detail = True, verdict.kind, verdict.detail
+            context.trace.append(
+                f"bot: suspected ({verdict.kind}): {verdict.detail}; no pool number is taken"
+            )
+
+    def _behaviour(self, context: _Context) -> Verdict | None:
+        """The behavioural signals' verdict; None (a person) if they cannot be counted."""
+        request, decision = context.request, context.decision
+        signals = VisitSignals(
+            project_id=context.project.project_id,
+            user_agent=request.user_agent,
+            address=request.client_address,
+            address_hash=self._address_hash(request.client_address),
+            visitor=context.public_id if context.returning else None,
+            kept_nothing=not request.visitor_token and not request.cookies,
+            pool_view=request.visible
+            and decision is not None
+            and decision.pool_id is not None
+            # a page waiting for intent shows no pool number, so it sends no heartbeats
+            and not (context.project.number_allocation == "intent" and not request.intent),
+        )
+        try:
+            return self.bot_signals.verdict(context.project.bots, signals, context.now)
+        except Exception:
+            log.warning(
+                "bot signals could not be counted; the visit counts as a person's", exc_info=True
+            )
+            return None
+
+    def _note_heartbeat(self, project_id: int, public_id: str, now: datetime) -> None:
+        try:
+            self.bot_signals.heartbeat(project_id, public_id, now)
+        except Exception:
+            log.warning("a heartbeat could not be noted for the bot signals", exc_info=True)
 
     def record_visit(self, context: _Context) -> None:
         """Store the visitor and the visit (or continue the visit in progress), and take the
@@ -411,7 +485,9 @@ class TrackingService:
         original = context.decision
         assert original is not None
         pool = context.project.pools.get(original.pool_id) if original.pool_id else None
-        if pool is None or not self.backend.can_start_new_visitor(pool):
+        if pool is None or self._awaits_intent(context):
+            return False
+        if not self.backend.can_start_new_visitor(pool):
             return False
         context.decision = choose_touch(None, original, context.project.attribution_touch)
         visit = {**_NO_VISIT_VALUES, **self._visit_row(context, 0)}
@@ -459,6 +535,12 @@ class TrackingService:
                 if pool.default is not None:
                     context.shown = (pool.default.e164, "default")
                 return
+            if self._awaits_intent(context):
+                context.awaiting_intent = True
+                context.trace.append("number: on intent; the pool's default until then")
+                if pool.default is not None:
+                    context.shown = (pool.default.e164, "default")
+                return
             snapshot = self._snapshot(context)
             try:
                 if connection is None:
@@ -490,6 +572,14 @@ class TrackingService:
         if static is not None and not static.offline_only:
             context.shown = (static.e164, "static")
 
+    @staticmethod
+    def _awaits_intent(context: _Context) -> bool:
+        """An intent project's visit start that has not shown intent yet takes no number; the
+        pages after intent in the same visit (`extra["intent"]` on the visit) keep theirs."""
+        if context.project.number_allocation != "intent":
+            return False
+        return not context.request.intent and not context.intent_shown
+
     def _write_visit(self, connection: Connection, context: _Context) -> bool:
         """`record_visit`'s rows; returns whether the visitor is new."""
         visitor = None
@@ -511,6 +601,11 @@ class TrackingService:
         prior = _decision_from_json(previous.extra.get("decision")) if previous else None
         if previous is not None and prior is not None and self._continues(previous, context):
             connection.execute(_VISIT_SEEN, {"visit_id": previous.id, "now": context.now})
+            extra = previous.extra or {}
+            context.intent_shown = bool(extra.get("intent"))
+            if context.request.intent and not context.intent_shown:
+                marked = {**extra, "intent": True}
+                connection.execute(_VISIT_INTENT, {"visit_id": previous.id, "visit_extra": marked})
             context.visit_id = previous.id
             context.decision = prior
             context.trace.append(f"visit: continues visit {previous.id}")
@@ -572,6 +667,9 @@ class TrackingService:
             numbers = tuple(SwappedNumber(o, e164, kind) for o in context.project.originals)
         host = urlsplit(context.request.url).hostname
         reason = _no_number(context)
+        features = context.project.features
+        if reason is NoNumber.AWAITING_INTENT:
+            features = with_intent_script(features, context.project.originals)
         return VisitStarted(
             visitor_token=self.signer.visitor_token(context.public_id),
             visit_token=self.signer.visit_token(claim),
@@ -580,8 +678,9 @@ class TrackingService:
             numbers=numbers,
             selectors=context.project.selectors,
             reason=reason,
-            detail=_NO_NUMBER_DETAIL[reason] if reason else "",
+            detail=_detail(context, reason),
             bot=context.bot_kind if reason is NoNumber.BOT else None,
+            features=features,
         )
 
     def _note(self, context: _Context, reason: NoNumber, detail: str) -> None:
@@ -628,6 +727,8 @@ class TrackingService:
             return False
         if previous.is_bot != context.bot:
             return False
+        if context.request.intent:
+            return True  # the same page view as the start it follows, whatever its URL says
         classification = context.classification
         assert classification is not None
         if classification.click_ids or classification.utm:
@@ -681,7 +782,11 @@ class TrackingService:
             "source_rule_id": decision.rule_id,
             "source_trace": [*context.trace, *decision.trace],
             "is_bot": context.bot,
-            "extra": {"decision": _decision_to_json(decision), "ga_session_ids": session_ids},
+            "extra": {
+                "decision": _decision_to_json(decision),
+                "ga_session_ids": session_ids,
+                **({"intent": True} if request.intent else {}),
+            },
             **values,
         }
 
@@ -728,6 +833,8 @@ _NO_NUMBER_DETAIL = {
     NoNumber.NUMBER_NOT_SHOWN: "the rule's number cannot be shown now (offline only, inactive, "
     "or the pool did not answer)",
     NoNumber.NO_ORIGINAL_NUMBER: "the project has no main number to replace on the page",
+    NoNumber.AWAITING_INTENT: "the project takes a pool number on intent: the pool's default "
+    "number shows until a phone number is in view or touched",
 }
 
 
@@ -741,11 +848,22 @@ def _no_number(context: _Context) -> NoNumber | None:
     assert decision is not None
     if context.bot:
         return NoNumber.BOT
+    if context.awaiting_intent:
+        return NoNumber.AWAITING_INTENT
     if context.overflow:
         return NoNumber.POOL_EXHAUSTED
     if decision.pool_id is None and decision.static_number_id is None:
         return NoNumber.NO_RULE
     return NoNumber.NUMBER_NOT_SHOWN
+
+
+def _detail(context: _Context, reason: NoNumber | None) -> str:
+    """The answer's `detail`: a suspected bot's own reason, else the reason's sentence."""
+    if reason is None:
+        return ""
+    if reason is NoNumber.BOT and context.bot_detail:
+        return f"suspected bot: {context.bot_detail}"
+    return _NO_NUMBER_DETAIL[reason]
 
 
 def _log_detail(context: _Context) -> str:

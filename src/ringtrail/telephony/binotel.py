@@ -6,8 +6,12 @@ classic API carries no signature: only Binotel's servers may be believed, so the
 checks the sender's address (`address_allowed`). Details: docs/telephony/binotel.md.
 
 A completed inbound call becomes started + ended events (+ answered when someone talked,
-+ recording when Binotel gives a link). Outbound calls and other request types give no
-events; Binotel still gets its `{"status":"success"}`.
++ recording when Binotel recorded it). A transferred call may come as one request per leg,
+all with one `generalCallID`: each leg's events carry its `leg`, so they make one call with
+the legs in its history. The recording is a `binotel-record:<generalCallID>` reference that
+the recordings job exchanges for a short-lived link through Binotel's API
+(`ringtrail.telephony.binotel_api`). Outbound calls and other request types give no events;
+Binotel still gets its `{"status":"success"}`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ CALL_COMPLETED = "apiCallCompleted"
 INBOUND = "0"
 OUTBOUND = "1"
 
-PUBLISHED_SERVER_ADDRESSES = (
+LEGACY_SERVER_ADDRESSES = (
     "194.88.218.114",
     "194.88.218.116",
     "194.88.218.117",
@@ -54,11 +58,22 @@ PUBLISHED_SERVER_ADDRESSES = (
     "185.100.66.146",
     "185.100.66.147",
 )
-"""Binotel's servers as listed on developers.binotel.ua ("List of Binotel servers").
+"""Binotel's servers as listed on developers.binotel.ua ("List of Binotel servers")."""
 
-Only the recommended starting point for an account's `allowed_ips`: nothing is allowed until
-the operator lists addresses, and the list should be checked against Binotel's page.
-"""
+CURRENT_SERVER_ADDRESSES = (
+    "45.91.130.36",  # api.binotel.com
+    *(f"45.91.130.{host}" for host in range(51, 83)),  # sip1.binotel.com ... sip32.binotel.com
+    "45.91.129.203",  # GetCall's server
+)
+"""Binotel's newer servers, as public integrations accepting Binotel's requests list them
+(checked 2026-12-07; docs/telephony/binotel.md names the sources)."""
+
+SERVER_ADDRESSES = LEGACY_SERVER_ADDRESSES + CURRENT_SERVER_ADDRESSES
+"""Every address Binotel's requests are accepted from without listing anything; the operator
+adds more with RINGTRAIL_BINOTEL_SENDER_ADDRESSES, a project's owner with `allowed_ips`."""
+
+PUBLISHED_SERVER_ADDRESSES = LEGACY_SERVER_ADDRESSES
+"""The older name of `LEGACY_SERVER_ADDRESSES`."""
 
 DISPOSITIONS: Mapping[str, CallOutcome] = {
     "ANSWER": CallOutcome.ANSWERED,
@@ -77,8 +92,10 @@ DISPOSITIONS: Mapping[str, CallOutcome] = {
 """`disposition` (spaces, dashes and underscores dropped) → outcome; voicemail is unanswered."""
 
 RECORDING_LINK_FIELDS = ("linkToCallRecordInMyBusiness", "recordingLink", "recordingUrl")
-RECORDING_HOSTS = ("my.binotel.ua", "*.binotel.ua")
-"""Where Binotel's recording links point (My Business, `https://my.binotel.ua/?module=cdrs...`)."""
+"""Links into Binotel's cabinet (My Business, `https://my.binotel.ua/?module=cdrs...`): they
+need a signed-in person, so they stay in the stored request as links for people; the audio
+comes from the API (`RECORDING_SCHEME`, ringtrail.telephony.binotel_api)."""
+RECORDING_SCHEME = "binotel-record:"
 MAX_DEPTH = 6
 MAX_ID_LENGTH = 120
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -141,8 +158,8 @@ def parse_call_completed(data: Mapping[str, Any]) -> list[CallEvent]:
     general_id = _identifier(details, "generalCallID")
     if call_type == OUTBOUND:
         return []
-    leg_id = _text(details.get("callID"))[:MAX_ID_LENGTH] or general_id
     started_at = _start_time(details)
+    leg = leg_of(details, general_id)
     wait = _seconds(details, "waitsec")
     bill = _seconds(details, "billsec")
     outcome = DISPOSITIONS.get(re.sub(r"[\s_\-]", "", _text(details.get("disposition")).upper()))
@@ -157,9 +174,10 @@ def parse_call_completed(data: Mapping[str, Any]) -> list[CallEvent]:
         "provider_call_id": general_id,
         "dialled": dialled_number(details),
         "caller": _text(details.get("externalNumber")) or None,
+        "leg": leg,
         "payload": payload,
     }
-    key = f"{PROVIDER}:{general_id}:{leg_id}"
+    key = f"{PROVIDER}:{general_id}:{leg}"
     events = [
         CallEvent(
             kind=CallEventKind.STARTED,
@@ -191,19 +209,55 @@ def parse_call_completed(data: Mapping[str, Any]) -> list[CallEvent]:
             **common,
         )
     )
-    link = recording_link(details)
-    if link and talked:
+    if talked and has_recording(details):
+        # Every leg of a transferred call names the same recording (the API gives the call's
+        # by its generalCallID): one key per call, so it is fetched once.
         events.append(
             CallEvent(
                 kind=CallEventKind.RECORDING_READY,
                 occurred_at=ended_at,
-                dedupe_key=f"{key}:recording",
-                recording_url=link,
+                dedupe_key=f"{PROVIDER}:{general_id}:recording",
+                recording_url=recording_ref(general_id),
                 recording_duration=talk,
                 **common,
             )
         )
     return events
+
+
+def leg_of(details: Mapping[str, Any], general_id: str) -> str:
+    """Which leg of the call this request reports: `callID`, the employee and the start.
+
+    A transferred call may come as one request per leg, all with the call's `generalCallID`
+    (sometimes with its `callID` too); a redelivery of one leg repeats all three, so it
+    dedupes, while two legs differ at least in who answered or when.
+    """
+    call_id = _text(details.get("callID"))[:MAX_ID_LENGTH] or general_id
+    employee = _text(details.get("internalNumber"))[:40] or "-"
+    return f"{call_id}:{employee}:{_text(details.get('startTime'))}"
+
+
+def recording_ref(general_call_id: str) -> str:
+    """The recording URL an event carries until the recordings job asks Binotel's API."""
+    return f"{RECORDING_SCHEME}{general_call_id}"
+
+
+def parse_recording_ref(url: str) -> str:
+    """The `generalCallID` of a `binotel-record:` URL; ValueError otherwise."""
+    if not url.startswith(RECORDING_SCHEME):
+        raise ValueError(f"not a Binotel recording reference: {url!r}")
+    general_call_id = url[len(RECORDING_SCHEME) :].strip()
+    if not general_call_id or len(general_call_id) > MAX_ID_LENGTH:
+        raise ValueError(f"malformed Binotel recording reference: {url!r}")
+    return general_call_id
+
+
+def has_recording(details: Mapping[str, Any]) -> bool:
+    """Whether Binotel recorded the call: `recordingStatus` uploaded, or a recording link."""
+    status = _text(details.get("recordingStatus")).lower()
+    if status:
+        return status == "uploaded"
+    return recording_link(details) is not None
 
 
 def dialled_number(details: Mapping[str, Any]) -> str | None:

@@ -114,3 +114,8 @@ def test_last_month_preset_compares_with_the_calendar_month_before_it(today: dat
     previous = last_month.previous()
     assert previous.start == add_months(last_month.start, -1)
     assert previous.end == last_month.start - timedelta(days=1)
+
+
+def test_the_last_day_of_february_a_year_after_a_leap_year_compares_with_the_leap_day() -> None:
+    last_day = Period(date(2001, 2, 28), date(2001, 2, 28))
+    assert last_day.same_period_last_year() == Period(date(2000, 2, 29), date(2000, 2, 29))

@@ -49,7 +49,7 @@ def headlines(report: Report) -> dict[str, tuple[Any, Any]]:
 def test_the_catalogue_lists_every_report_once() -> None:
     assert REPORT_IDS == (
         "keywords", "campaigns", "lead_mix", "origin", "duration", "geography", "uniqueness",
-        "profit", "sources", "missed", "heatmap", "quality", "pool_health",
+        "profit", "sources", "missed", "heatmap", "quality", "pool_health", "callbacks",
     )  # fmt: skip
 
 

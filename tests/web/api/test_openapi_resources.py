@@ -18,6 +18,7 @@ EXPECTED = {
     f"{PROJECT}/members/{{user_id}}": {"patch", "delete"},
     f"{PROJECT}/api-keys": {"get", "post"},
     f"{PROJECT}/api-keys/{{key_id}}": {"delete"},
+    f"{PROJECT}/bots": {"get", "patch"},
 }
 
 

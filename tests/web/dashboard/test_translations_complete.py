@@ -145,6 +145,8 @@ def _pages(runtime: Runtime) -> tuple[list[str], set[str]]:
         f"{base}/calls?{PERIOD}",
         f"{base}/calls/{call.id}",
         f"{base}/settings/rules",
+        f"{base}/leads",
+        f"{base}/settings/forms",
     ]
     return pages, names
 

@@ -190,11 +190,11 @@ def test_malformed_notification_is_400_with_the_reason(
     assert "call_start" in response.json()["detail"]
     no_event = client.post(url(world), data={"pbx_call_id": "x"})
     assert no_event.status_code == 400
-    missing = notification("NOTIFY_START")
-    del missing["called_did"]
-    response = client.post(url(world), data=missing, headers={"Signature": "x"})
+    no_call_id = notification("NOTIFY_START")
+    del no_call_id["pbx_call_id"]
+    response = post(client, world, no_call_id)
     assert response.status_code == 400
-    assert "called_did" in response.json()["detail"]
+    assert "pbx_call_id" in response.json()["detail"]
     assert calls(db) == []
 
 

@@ -68,11 +68,12 @@ def test_docs_the_tracking_docs_point_at_exist() -> None:
 
 
 def test_every_bot_kind_and_reason_is_explained_in_check_your_installation() -> None:
+    from ringtrail.domain.bot_policy import SIGNAL_KINDS
     from ringtrail.domain.bots import BOT_KINDS
     from ringtrail.services.refusals import NoNumber
 
     docs = TRACKING.read_text(encoding="utf-8")
     section = docs[docs.index("## Check your installation") :]
     section = section[: section.index("\n## ", 1)]
-    for code in [*BOT_KINDS, *NoNumber]:
+    for code in [*BOT_KINDS, *SIGNAL_KINDS, *NoNumber]:
         assert f"`{code}`" in section, code

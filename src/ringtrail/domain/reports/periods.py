@@ -100,7 +100,10 @@ class Period:
         return self.previous()
 
     def _shifted(self, months: int) -> Period:
-        return Period(add_months(self.start, months), _end_shifted(self.end, months))
+        end = _end_shifted(self.end, months)
+        # A single day moves as its end does: the last of February stays the last of February.
+        start = end if self.start == self.end else add_months(self.start, months)
+        return Period(start, end)
 
     def dates(self) -> list[date]:
         """Every local date of the period, in order."""

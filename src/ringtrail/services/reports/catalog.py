@@ -18,6 +18,7 @@ from ringtrail.leases.base import LeaseBackend
 from ringtrail.services.errors import NotFound
 from ringtrail.services.reports import (
     call_kind_reports,
+    callback_report,
     calls_reports,
     heatmap_report,
     money_reports,
@@ -46,6 +47,7 @@ BUILDERS: dict[str, Builder] = {
     "heatmap": heatmap_report.heatmap,
     "quality": traffic_reports.quality,
     "pool_health": pool_health_report,
+    "callbacks": callback_report.callbacks,
 }
 REPORT_IDS: tuple[str, ...] = tuple(BUILDERS)
 """Every report of the catalogue, in the order the dashboard lists them (without the overview)."""

@@ -48,6 +48,7 @@ REPORT_TITLES: dict[str, str] = {
     "heatmap": N_("Calls by weekday and hour"),
     "quality": N_("Lead quality by source"),
     "pool_health": N_("Pool health"),
+    "callbacks": N_("Callbacks from the widget"),
 }
 """Every report's title, in the order the dashboard lists them (the overview first)."""
 TOP_ROWS = 200

@@ -284,7 +284,9 @@ def call_conditions(
         when = and_(Call.started_at >= start, Call.started_at < end)
     else:
         when = _within(Call.started_at, day_ranges(days, scope.zone))
-    conditions = [Call.project_id == scope.project_id, when]
+    # Outbound rows are the callback widget's calls back (services.callback_calls): reports
+    # of calls count the calls customers made; callbacks have their own report.
+    conditions = [Call.project_id == scope.project_id, when, Call.direction == "inbound"]
     if filters.sources:
         conditions.append(func.coalesce(Call.source, "").in_(filters.sources))
     if filters.campaigns:

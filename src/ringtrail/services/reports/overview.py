@@ -1,5 +1,5 @@
-"""The overview: the headline figures of a project's period and two charts (calls per day,
-calls by source)."""
+"""The overview: the headline figures of a project's period (calls, and leads of every kind:
+calls, forms, callback requests) and two charts (calls per day, calls by source)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ringtrail.services.reports.context import (
     headline,
     label_column,
 )
-from ringtrail.services.reports.engine import call_rows, regroup
+from ringtrail.services.reports.engine import call_rows, lead_rows, regroup, sum_by
 from ringtrail.services.reports.model import (
     N_,
     Chart,
@@ -47,6 +47,9 @@ def overview(context: ReportContext) -> Report:
     before = CallCounts.total(list(call_rows(context.db, context.previous, keep=()).values()))
     money_now = money_totals(context, context.scope)
     money_before = money_totals(context, context.previous)
+    leads_now = sum_by(lead_rows(context.db, context.scope, keep=("kind",)), lambda k: k.kind)
+    leads_before = sum_by(lead_rows(context.db, context.previous, keep=("kind",)), lambda k: k.kind)
+    all_leads, all_leads_before = sum(leads_now.values()), sum(leads_before.values())
     per_day = Table(
         "calls_per_day",
         N_("Calls per day"),
@@ -125,6 +128,29 @@ def overview(context: ReportContext) -> Report:
                 ValueKind.MONEY,
                 cost_per(money_now.known_cost, now.target),
                 cost_per(money_before.known_cost, before.target),
+            ),
+            # Leads of every kind: calls, forms and callback requests (docs/leads.md).
+            headline("leads", N_("All leads"), ValueKind.COUNT, all_leads, all_leads_before),
+            headline(
+                "form_leads",
+                N_("Form leads"),
+                ValueKind.COUNT,
+                leads_now.get("form", 0),
+                leads_before.get("form", 0),
+            ),
+            headline(
+                "callback_leads",
+                N_("Callback requests"),
+                ValueKind.COUNT,
+                leads_now.get("callback", 0),
+                leads_before.get("callback", 0),
+            ),
+            headline(
+                "cost_per_lead",
+                N_("Cost per lead"),
+                ValueKind.MONEY,
+                cost_per(money_now.known_cost, all_leads),
+                cost_per(money_before.known_cost, all_leads_before),
             ),
         ],
         tables=[per_day, sources],

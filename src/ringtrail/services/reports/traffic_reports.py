@@ -25,6 +25,7 @@ from ringtrail.services.reports.engine import (
     ReportScope,
     VisitField,
     call_rows,
+    lead_rows,
     regroup,
     sum_by,
     total,
@@ -102,12 +103,25 @@ def _traffic(
     return calls, visits
 
 
+def _leads(context: ReportContext, by: str) -> dict[str, int] | None:
+    """Leads of every kind (calls, forms, callbacks) by source or campaign; None for the
+    groupings leads are not counted by (medium, landing page)."""
+    if by not in ("source", "campaign"):
+        return None
+    rows = lead_rows(
+        context.db, context.scope, keep=("source",) if by == "source" else ("campaign",)
+    )
+    return sum_by(rows, lambda key: key.source if by == "source" else key.campaign)
+
+
 def sources(context: ReportContext) -> Report:
-    """Calls and visits by source, medium, campaign or landing page, and their conversion."""
+    """Calls and visits by source, medium, campaign or landing page, and their conversion;
+    by source or campaign, leads of every kind too."""
     by = grouping(context.by)
     calls, visits = _traffic(context, context.scope, by)
     calls_before, visits_before = _traffic(context, context.previous, by)
-    values = set(calls) | set(visits)
+    leads = _leads(context, by)
+    values = set(calls) | set(visits) | set(leads or {})
     order = sorted(
         values,
         key=lambda value: (-calls.get(value, CallCounts()).calls, -visits.get(value, 0), value),
@@ -117,6 +131,8 @@ def sources(context: ReportContext) -> Report:
         counts = calls.get(value, CallCounts())
         cells = {"value": value, "visits": visits.get(value, 0), **call_cells(counts)}
         cells["conversion"] = share_of(counts.calls, visits.get(value, 0))
+        if leads is not None:
+            cells["leads"] = leads.get(value, 0)
         rows.append(Row(cells, context.drill(**{by: value})))
     everything = CallCounts.total(list(calls.values()))
     all_visits = sum(visits.values())
@@ -126,6 +142,10 @@ def sources(context: ReportContext) -> Report:
         **call_cells(everything),
         "conversion": share_of(everything.calls, all_visits),
     }
+    lead_columns: list[Column] = []
+    if leads is not None:
+        totals["leads"] = sum(leads.values())
+        lead_columns = [Column("leads", N_("All leads"), ValueKind.COUNT)]
     before = CallCounts.total(list(calls_before.values()))
     visits_total_before = sum(visits_before.values())
     table = Table(
@@ -136,6 +156,7 @@ def sources(context: ReportContext) -> Report:
             Column("visits", N_("Visits"), ValueKind.COUNT),
             CALL_COLUMNS[0],
             Column("conversion", N_("Conversion to calls"), ValueKind.SHARE),
+            *lead_columns,
             *CALL_COLUMNS[1:],
         ],
         rows,

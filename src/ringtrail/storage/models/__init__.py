@@ -10,6 +10,7 @@ from ringtrail.storage.models.accounts import (
 )
 from ringtrail.storage.models.audit import AuditEntry
 from ringtrail.storage.models.base import Base
+from ringtrail.storage.models.callback_requests import CallbackRequest
 from ringtrail.storage.models.calls import (
     Call,
     CallComment,
@@ -40,6 +41,7 @@ from ringtrail.storage.models.rollups import (
 from ringtrail.storage.models.telephony import TelephonyAccount
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
 from ringtrail.storage.models.visits import Visit, Visitor
+from ringtrail.storage.models.webhook_refusals import WebhookRefusal
 
 __all__ = [
     "AdCost",
@@ -54,6 +56,7 @@ __all__ = [
     "CallScore",
     "CallSourceRollup",
     "CallTag",
+    "CallbackRequest",
     "Deal",
     "Lead",
     "LeadRollup",
@@ -82,4 +85,5 @@ __all__ = [
     "VisitRollupDay",
     "VisitSourceRollup",
     "Visitor",
+    "WebhookRefusal",
 ]

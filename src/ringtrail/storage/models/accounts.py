@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ringtrail.domain.tracking_settings import number_allocation_of
 from ringtrail.storage.encryption import EncryptedText
 from ringtrail.storage.models.base import Base, CreatedMixin, IdMixin, IdType
 
@@ -59,6 +60,15 @@ class Project(IdMixin, CreatedMixin, Base):
     previous_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
     previous_webhook_secret_until: Mapped[datetime | None] = mapped_column()
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    @property
+    def number_allocation(self) -> str:
+        """When a visitor takes a pool number, `visit` or `intent`, kept in `extra`."""
+        return number_allocation_of(self.extra)
+
+    @number_allocation.setter
+    def number_allocation(self, value: str) -> None:
+        self.extra = {**(self.extra or {}), "number_allocation": value}
 
 
 class User(IdMixin, CreatedMixin, Base):

@@ -167,7 +167,13 @@ class Lead(IdMixin, CreatedMixin, Base):
     """A contact from a prospect: a call, a form or a callback request."""
 
     __tablename__ = "leads"
-    __table_args__ = (Index("ix_leads_project_created", "project_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_leads_project_created", "project_id", "created_at"),
+        # A repeated form post or callback request names the same key: one lead (services/leads.py).
+        Index("ix_leads_project_dedupe", "project_id", "dedupe_key", unique=True),
+        # Leads of one phone within a window: duplicates and the person a lead joins.
+        Index("ix_leads_project_phone", "project_id", "phone_e164", "created_at"),
+    )
 
     project_id: Mapped[int] = mapped_column(IdType, ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
@@ -189,6 +195,11 @@ class Lead(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="new")
     is_target: Mapped[bool | None] = mapped_column(Boolean)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The key a form post or callback request was deduplicated by (None for calls).
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
+    # The first lead of the person this lead belongs to (a form and a call from one phone
+    # within the project's unique-call window); None: the lead is its own person.
+    person_id: Mapped[int | None] = mapped_column(IdType)
 
 
 class Tag(IdMixin, CreatedMixin, Base):

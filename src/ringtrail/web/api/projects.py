@@ -59,6 +59,11 @@ class ProjectSettings(StrictInput):
         description="CSS selectors of elements that show the number in any format",
         examples=[[".phone"]],
     )
+    number_allocation: Literal["visit", "intent"] | None = Field(
+        default=None,
+        description="When a visitor takes a pool number: at the visit's start (visit, the "
+        "default) or when a phone number is in view or touched (intent)",
+    )
     attribution_touch: Literal["first", "last"] | None = None
     grace_minutes: Minutes | None = None
     cooldown_minutes: Minutes | None = None
@@ -102,6 +107,7 @@ class ProjectOut(Output):
     main_number: str | None
     replace_numbers: list[str]
     swap_selectors: list[str]
+    number_allocation: str
     attribution_touch: str
     grace_minutes: int
     cooldown_minutes: int

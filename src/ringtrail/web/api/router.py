@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from ringtrail.web.api import (
     api_keys,
+    bot_settings,
     call_marks,
     calls,
+    leads,
     members,
     money,
     numbers,
@@ -34,7 +36,9 @@ api_router.include_router(recordings.router)
 api_router.include_router(calls.router)
 api_router.include_router(telephony.router)
 api_router.include_router(call_marks.router)
+api_router.include_router(leads.router)
 api_router.include_router(money.router)
 api_router.include_router(reports.router)
 api_router.include_router(privacy.router)
 api_router.include_router(webhook_secret.router)
+api_router.include_router(bot_settings.router)

@@ -1,5 +1,9 @@
 """Report charts drawn on the server: pygal SVG as `data:` URIs, the heatmap as a shaded table.
 
+Each chart also says in words what it shows (`describe_chart`: for each series its highest and
+lowest points and, for counts, money and time, the period's total), for people who cannot see
+the image; the page puts that beside the chart with a link to the table of the same figures.
+
 The page's Content-Security-Policy forbids inline scripts and styles but allows `img-src
 data:`, so each chart is an SVG document inside an `<img>`: its own styles apply only inside
 the image, and an image never runs scripts or fetches anything. pygal still writes a config
@@ -18,11 +22,24 @@ import pygal
 from babel.dates import get_day_names
 from pygal.style import Style
 
-from ringtrail.services.reports.model import Chart, ChartKind, Column, Report, Table, ValueKind
+from ringtrail.services.reports.model import (
+    N_,
+    Chart,
+    ChartKind,
+    Column,
+    Report,
+    Table,
+    ValueKind,
+)
+from ringtrail.web.dashboard.design_tokens import HEAT_LEVELS, SCHEMES, load_tokens
 from ringtrail.web.dashboard.formatting import Formatter
 
-HEAT_LEVELS = 6
-"""Shades of the heatmap: `heat-0` (nothing) to `heat-5` (the busiest hour), in reports.css."""
+SUMMED_KINDS = frozenset({ValueKind.COUNT, ValueKind.MONEY, ValueKind.SECONDS})
+"""Series whose period total means something (a share or a ratio does not add up)."""
+WITH_TOTAL = N_(
+    "%(series)s: highest %(high)s (%(high_at)s), lowest %(low)s (%(low_at)s), total %(total)s."
+)
+WITHOUT_TOTAL = N_("%(series)s: highest %(high)s (%(high_at)s), lowest %(low)s (%(low_at)s).")
 WIDTH, HEIGHT = 800, 340
 MAX_CATEGORIES = 20
 """Bar and pie charts of categories (keywords, campaigns...) draw the table's first rows only:
@@ -33,12 +50,21 @@ a long period stays legible and cheap to draw; the table keeps every day."""
 PREVIOUS_PREFIX = "previous"
 """Series whose column key starts with this are the comparison period, drawn dashed."""
 
-# Mid-tone text and lines on a transparent background read on the light and the dark page.
+# Text and axes in the page's muted colour (tokens.css) on a transparent background: the light
+# scheme's here, the dark scheme's from CHART_CSS, since an SVG shown as an image follows the
+# page's prefers-color-scheme. Both reach 4.5:1 on the page and on a card.
+_MUTED = {scheme: load_tokens()[scheme]["muted"].hex for scheme in SCHEMES}
+CHART_CSS = (
+    "inline:@media (prefers-color-scheme: dark) {"
+    " .graph, .title, text.no_data, .legends .legend text, .axis text, .axis text.major,"
+    f" .axis .guides:hover text, .series text {{ fill: {_MUTED['dark']}; }}"
+    f" .axis .line, .axis .major.line {{ stroke: {_MUTED['dark']}; }} }}"
+)
 CHART_STYLE = Style(
     background="transparent",
     plot_background="transparent",
-    foreground="#7b8494",
-    foreground_strong="#7b8494",
+    foreground=_MUTED["light"],
+    foreground_strong=_MUTED["light"],
     foreground_subtle="rgba(123, 132, 148, 0.25)",
     opacity=".85",
     opacity_hover="1",
@@ -58,11 +84,14 @@ CHART_STYLE = Style(
 
 @dataclass(frozen=True)
 class ChartImage:
-    """A drawn chart: its title and the `data:image/svg+xml;base64,...` URI of the SVG."""
+    """A drawn chart: its title, the `data:image/svg+xml;base64,...` URI of the SVG, what it
+    shows in words and the key of the table that holds its figures."""
 
     title: str
     uri: str
     kind: str = "image"
+    description: str = ""
+    table: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,7 @@ class Heatmap:
     table: str = ""
     """The key of the report table it is drawn from (for its download links)."""
     kind: str = "heatmap"
+    description: str = ""
 
 
 def _strip_scripts_and_comments(root: Any) -> Any:
@@ -119,6 +149,7 @@ def _columns(table: Table) -> dict[str, Column]:
 def _new_chart(kind: ChartKind, formatter: Formatter, labels: int) -> Any:
     config: dict[str, Any] = {
         "style": CHART_STYLE,
+        "css": ["file://style.css", "file://graph.css", CHART_CSS],
         "js": [],
         "disable_xml_declaration": True,
         "no_prefix": True,
@@ -267,7 +298,74 @@ def draw_heatmap(report: Report, chart: Chart, formatter: Formatter) -> Heatmap:
         (label, [HeatCell(value, text, _level(value, peak)) for value, text in cells])
         for label, cells in grid
     ]
-    return Heatmap(title, header, rows, table.key)
+    kinds = {columns[key].kind for key in chart.series}
+    summed = kinds.pop() if len(kinds) == 1 and kinds <= SUMMED_KINDS else None
+    description = _describe_grid(formatter, title, header, rows, summed)
+    return Heatmap(title, header, rows, table.key, description=description)
+
+
+def _describe_grid(
+    formatter: Formatter,
+    title: str,
+    header: list[str],
+    rows: list[tuple[str, list[HeatCell]]],
+    summed: ValueKind | None,
+) -> str:
+    """The heatmap in words: its busiest and quietest cell and, when its cells add up (`summed`
+    is their kind), the sum of every cell."""
+    cells = [
+        (f"{label} {header[index]}", cell) for label, row in rows for index, cell in enumerate(row)
+    ]
+    if not cells or all(cell.value == 0 for _, cell in cells):
+        return ""
+    high_at, high = max(cells, key=lambda item: item[1].value)
+    low_at, low = min(cells, key=lambda item: item[1].value)
+    values = {"series": title, "high": high.text, "high_at": high_at}
+    values |= {"low": low.text, "low_at": low_at}
+    if summed is None:
+        return formatter.translate(WITHOUT_TOTAL) % values
+    total = sum(cell.value for _, cell in cells)
+    values["total"] = formatter.cell(total, summed)
+    return formatter.translate(WITH_TOTAL) % values
+
+
+def describe_chart(report: Report, chart: Chart, formatter: Formatter) -> str:
+    """What a line, bar or pie chart shows, in the page's language: for each series drawn, its
+    highest and lowest points with where they fall and, for counts, money and time, the total
+    over the report's period. Read from the chart's whole table (the figures the table on the
+    page lists), not only the points the image has room for."""
+    table = report.table(chart.table)
+    columns = _columns(table)
+    x_column = columns[chart.x]
+    series = chart.series[:1] if chart.kind is ChartKind.PIE else chart.series
+    sentences = []
+    for key in series:
+        column = columns[key]
+        points = [
+            (cells.get(chart.x), cells.get(key), number)
+            for cells in (row.cells for row in table.rows)
+            if (number := _numeric(cells.get(key), column.kind)) is not None
+        ]
+        if not points:
+            continue
+        high = max(points, key=lambda point: point[2])
+        low = min(points, key=lambda point: point[2])
+        values = {
+            "series": formatter.label(column.label),
+            "high": formatter.column_cell(high[1], column),
+            "high_at": formatter.column_cell(high[0], x_column),
+            "low": formatter.column_cell(low[1], column),
+            "low_at": formatter.column_cell(low[0], x_column),
+        }
+        if column.kind in SUMMED_KINDS:
+            # The raw values, so Decimal money adds up exactly.
+            raw: list[Any] = [point[1] for point in points]
+            total = sum(raw)
+            values["total"] = formatter.column_cell(total, column)
+            sentences.append(formatter.translate(WITH_TOTAL) % values)
+        else:
+            sentences.append(formatter.translate(WITHOUT_TOTAL) % values)
+    return " ".join(sentences)
 
 
 def draw_chart(report: Report, chart: Chart, formatter: Formatter) -> ChartImage | Heatmap | None:
@@ -279,7 +377,8 @@ def draw_chart(report: Report, chart: Chart, formatter: Formatter) -> ChartImage
         return None
     svg = draw_svg(report, chart, formatter)
     title = formatter.label(chart.title or table.title)
-    return ChartImage(title, svg_data_uri(svg))
+    description = describe_chart(report, chart, formatter)
+    return ChartImage(title, svg_data_uri(svg), description=description, table=table.key)
 
 
 def draw_charts(report: Report, formatter: Formatter) -> list[ChartImage | Heatmap]:

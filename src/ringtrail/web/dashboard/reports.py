@@ -65,6 +65,7 @@ REPORT_DESCRIPTIONS: dict[str, str] = {
     "heatmap": N_("When calls come in: a weekday by hour heatmap."),
     "quality": N_("The target share of each source against the project's goal."),
     "pool_health": N_("How busy the number pools are, overflows and the recommended size."),
+    "callbacks": N_("Callback requests from the widget: how many were connected, and how fast."),
 }
 """One line per report for the list of reports (titles come from the catalogue)."""
 EXPORT_FORMATS = ("csv", "xlsx")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ringtrail.domain.roles import Permission
 from ringtrail.services.errors import InvalidInput
 from ringtrail.services.pool_health import pool_health
+from ringtrail.services.pool_plan import stored_plan
 from ringtrail.services.pools import create_pool, list_pools, remove_pool, summarize_pools
 from ringtrail.services.setup_checklist import add_catch_all_rule, pools_without_rule
 from ringtrail.services.source_rules import list_rules
@@ -232,6 +233,7 @@ def _pools_page(
                 {
                     "summary": summary,
                     "health": pool_health(db, backend, project, summary.pool, now),
+                    "plan": stored_plan(project, summary.pool.id),
                     "rules": [rule for rule in rules if rule.pool_id == summary.pool.id],
                     "without_rule": summary.pool.id in unpointed,
                     "numbers": [n for n in pool_numbers if n.pool_id == summary.pool.id],

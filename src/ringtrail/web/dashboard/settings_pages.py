@@ -79,6 +79,7 @@ _TRACKING_PROBLEMS = {
     "main_number": N_("The main number is not a phone number."),
     "replace_numbers": N_("Each line is a phone number the site shows (at most 20)."),
     "swap_selectors": N_("Each line is a CSS selector such as .phone (at most 20)."),
+    "number_allocation": N_("Choose when a visitor takes a pool number."),
 }
 _TRACKING_REFUSED = N_("Some tracking settings need correcting: see the notes beside them.")
 
@@ -101,6 +102,8 @@ def tracking_changes(
     for field in _TRACKING_LISTS:
         if field in form:
             raw[field] = [line.strip() for line in form[field].splitlines() if line.strip()]
+    if form.get("number_allocation"):
+        raw["number_allocation"] = form["number_allocation"]
     changes: dict[str, Any] = {}
     problems: dict[str, FieldProblem] = {}
     for field, value in raw.items():
@@ -116,6 +119,7 @@ def tracking_changes(
 def _tracking_form(project: Project) -> dict[str, str]:
     return {
         "main_number": project.main_number or "",
+        "number_allocation": project.number_allocation,
         **{field: "\n".join(getattr(project, field) or []) for field in _TRACKING_LISTS},
     }
 
@@ -181,6 +185,7 @@ def save_project_settings(
     main_number: Annotated[str | None, Form()] = None,
     replace_numbers: Annotated[str | None, Form()] = None,
     swap_selectors: Annotated[str | None, Form()] = None,
+    number_allocation: Annotated[str | None, Form()] = None,
     tracking_fields: Annotated[str, Form()] = "",
 ) -> Response:
     """Change the project's settings (the API's rule: it needs MANAGE_PROJECT)."""
@@ -199,6 +204,7 @@ def save_project_settings(
         "main_number": main_number,
         "replace_numbers": replace_numbers,
         "swap_selectors": swap_selectors,
+        "number_allocation": number_allocation,
     }
     # The page's form says it carries the tracking fields (an emptied one arrives as None);
     # a post without them leaves them as they are.

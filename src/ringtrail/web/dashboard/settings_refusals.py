@@ -1,4 +1,5 @@
-"""The "Refused visits" page: why visits got no tracking number, most recent first.
+"""The "Refused visits" page: why visits got no tracking number, most recent first; below, the
+provider webhook requests Ringtrail refused (sender address, replays), labelled by provider.
 
 Every member may see it (it answers "the numbers do not swap"). Each row is one reason with
 one detail (the origin seen, the kind of bot, the pool), its count, when it was last seen, a
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ringtrail.services.refusals import NoNumber, list_refusals
-from ringtrail.storage.models import Pool
+from ringtrail.services.webhook_refusals import WebhookRefusalReason, list_webhook_refusals
+from ringtrail.storage.models import Pool, Project
 from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import open_project
@@ -29,6 +32,7 @@ REASONS = {
     NoNumber.POOL_EXHAUSTED: N_("Every pool number was taken"),
     NoNumber.NUMBER_NOT_SHOWN: N_("The rule's number cannot be shown"),
     NoNumber.NO_ORIGINAL_NUMBER: N_("No main number to replace"),
+    NoNumber.AWAITING_INTENT: N_("Waiting for the visitor to look at the number"),
 }
 HINTS = {
     NoNumber.ORIGIN_NOT_ALLOWED: N_("Add this domain to the allowed domains"),
@@ -41,6 +45,9 @@ HINTS = {
         "The rule shows an offline-only or inactive number, or a pool that is switched off."
     ),
     NoNumber.NO_ORIGINAL_NUMBER: N_("Set the main number in the project settings."),
+    NoNumber.AWAITING_INTENT: N_(
+        "Not a refusal: the pool number is taken when a phone number is in view or touched."
+    ),
 }
 BOT_KINDS = {
     "no_user_agent": N_("no User-Agent"),
@@ -50,6 +57,13 @@ BOT_KINDS = {
     "link_preview": N_("link preview"),
     "http_client": N_("HTTP client"),
     "crawler": N_("crawler"),
+    "security_scanner": N_("security scanner"),
+    "feed_reader": N_("feed reader"),
+    "owner_denied": N_("in the project's deny-list"),
+    "no_storage": N_("suspected: keeps no cookie or storage"),
+    "no_heartbeat": N_("suspected: never a visible-tab heartbeat"),
+    "busy_address": N_("suspected: many new visitors from one address"),
+    "data_centre": N_("suspected: data-centre address"),
 }
 # Hints that a link completes, and the settings section it leads to.
 HINT_LINKS = {
@@ -58,6 +72,7 @@ HINT_LINKS = {
     NoNumber.POOL_EXHAUSTED: "pools",
     NoNumber.NUMBER_NOT_SHOWN: "rules",
     NoNumber.NO_ORIGINAL_NUMBER: "",
+    NoNumber.AWAITING_INTENT: "",
 }
 
 
@@ -95,8 +110,54 @@ def refusals_page(
             }
         )
     return render_settings(
-        request, opened, "settings_refusals.html", {"settings_active": SECTION, "rows": rows}
+        request,
+        opened,
+        "settings_refusals.html",
+        {"settings_active": SECTION, "rows": rows, "webhook_rows": _webhook_rows(db, project)},
     )
+
+
+WEBHOOK_REASONS = {
+    WebhookRefusalReason.SENDER_NOT_ALLOWED: N_("Sender address not allowed"),
+    WebhookRefusalReason.REPLAYED_NOTIFICATION: N_("Notification sent again with other values"),
+}
+WEBHOOK_HINTS = {
+    WebhookRefusalReason.SENDER_NOT_ALLOWED: N_(
+        "If this is the provider's server, add the address to the allowed sender addresses "
+        "(see the provider's page in the documentation)."
+    ),
+    WebhookRefusalReason.REPLAYED_NOTIFICATION: N_(
+        "Someone sent a signed notification again. Turn on the provider's sender address check."
+    ),
+}
+PROVIDER_NAMES = {"binotel": "Binotel", "zadarma": "Zadarma", "twilio": "Twilio", "sip": "SIP"}
+
+
+def _webhook_rows(db: Session, project: Project) -> list[dict[str, object]]:
+    """The refused provider requests (webhook refusal log), most recently seen first."""
+    rows: list[dict[str, object]] = []
+    for row in list_webhook_refusals(db, project.id):
+        reason = _webhook_reason(row.reason)
+        rows.append(
+            {
+                "provider": PROVIDER_NAMES.get(row.provider, row.provider),
+                "code": row.reason,
+                "reason": WEBHOOK_REASONS[reason] if reason else row.reason,
+                "address": row.address,
+                "detail": row.detail,
+                "count": row.count,
+                "last_seen": local_time(row.last_seen_at, project.timezone),
+                "hint": WEBHOOK_HINTS[reason] if reason else "",
+            }
+        )
+    return rows
+
+
+def _webhook_reason(code: str) -> WebhookRefusalReason | None:
+    try:
+        return WebhookRefusalReason(code)
+    except ValueError:
+        return None
 
 
 def _reason(code: str) -> NoNumber | None:

@@ -10,11 +10,14 @@ from fastapi.staticfiles import StaticFiles
 from ringtrail.runtime import Runtime
 from ringtrail.web.dashboard import (
     auth,
+    callback_pages,
     calls_log,
     language,
+    leads_pages,
     money_pages,
     pages,
     reports,
+    settings_bots,
     settings_numbers,
     settings_pages,
     settings_people,
@@ -43,6 +46,8 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
         language,
         reports,
         calls_log,
+        leads_pages,
+        callback_pages,
         money_pages,
         settings_pages,
         settings_numbers,
@@ -51,6 +56,7 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
         settings_people,
         settings_privacy,
         settings_refusals,
+        settings_bots,
         setup_pages,
     ):
         app.include_router(module.router)

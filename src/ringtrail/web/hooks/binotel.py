@@ -1,11 +1,13 @@
 """Binotel's API CALL COMPLETED at /hooks/binotel/{public_key}: sender address, parse, ingest.
 
-Binotel signs nothing, so the sender's address is the only proof: it must be in the account's
-`config["allowed_ips"]` (addresses or networks; an empty or missing list refuses everyone).
-`X-Forwarded-For` is believed only when the connection comes from an address in
-`config["trusted_proxies"]`. Every accepted request, ignored types and outbound calls
-included, is answered `{"status":"success"}`, or Binotel delivers it again (up to six tries);
-a malformed one gets 400 with the reason.
+Binotel signs nothing, so the sender's address is the only proof: it must be one of Binotel's
+servers (`binotel.SERVER_ADDRESSES`), one the operator adds (RINGTRAIL_BINOTEL_SENDER_ADDRESSES)
+or one in the account's `config["allowed_ips"]` (addresses or networks). A refused sender is
+noted in the webhook refusal log, which the dashboard's refusals page shows, so a server
+Binotel added is seen before its retries run out. `X-Forwarded-For` is believed only when the
+connection comes from an address in `config["trusted_proxies"]`. Every accepted request,
+ignored types and outbound calls included, is answered `{"status":"success"}`, or Binotel
+delivers it again (up to six tries); a malformed one gets 400 with the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ringtrail.services.telephony_accounts import account_of_project, project_by_public_key
+from ringtrail.services.webhook_refusals import WebhookRefusalReason, note_webhook_refusal
+from ringtrail.storage.models.base import utcnow
 from ringtrail.telephony import binotel
 from ringtrail.telephony.errors import InvalidPayload
 from ringtrail.web.deps import get_runtime
@@ -62,6 +66,22 @@ def _addresses(value: object) -> list[str]:
     return [str(entry) for entry in value if isinstance(entry, str) and entry.strip()]
 
 
+def _operator_addresses(request: Request) -> list[str]:
+    return [str(network) for network in get_runtime(request).settings.binotel_sender_addresses]
+
+
+def _note_refused_sender(request: Request, project_id: int, sender: str, reason: str) -> None:
+    note_webhook_refusal(
+        get_runtime(request).engine,
+        project_id=project_id,
+        provider=binotel.PROVIDER,
+        reason=WebhookRefusalReason.SENDER_NOT_ALLOWED,
+        address=sender,
+        detail=reason,
+        now=utcnow(),
+    )
+
+
 def _refused(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"detail": reason}, status_code=status)
 
@@ -78,8 +98,14 @@ async def binotel_call_completed(request: Request, public_key: PublicKey) -> Res
     sender = binotel.sender_address(
         peer, request.headers.get("X-Forwarded-For"), target.trusted_proxies
     )
-    if not binotel.address_allowed(sender, target.allowed_ips):
-        return _refused(403, f"address {sender} is not in this account's allowed_ips")
+    allowed = [*binotel.SERVER_ADDRESSES, *_operator_addresses(request), *target.allowed_ips]
+    if not binotel.address_allowed(sender, allowed):
+        reason = (
+            f"address {sender} is not one of Binotel's servers (nor in "
+            "RINGTRAIL_BINOTEL_SENDER_ADDRESSES or this account's allowed_ips)"
+        )
+        await run_in_threadpool(_note_refused_sender, request, target.project_id, sender, reason)
+        return _refused(403, reason)
     try:
         pairs = await read_form(request)
         events = parse_events(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringtrail.web.hooks import binotel, signed, twilio, zadarma
+from ringtrail.web.hooks import binotel, signed, twilio, twilio_callbacks, zadarma
 
 hooks_router = APIRouter(prefix="/hooks", tags=["telephony webhooks"])
 hooks_router.include_router(signed.router)
 hooks_router.include_router(zadarma.router)
 hooks_router.include_router(binotel.router)
 hooks_router.include_router(twilio.router)
+hooks_router.include_router(twilio_callbacks.router)

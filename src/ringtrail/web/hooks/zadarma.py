@@ -2,26 +2,40 @@
 
 `GET ?zd_echo=X` answers the bare X, which is how Zadarma checks a URL before saving it.
 `POST` is a notification form: refused (403) when the project has no active Zadarma account
-with an API secret or when `Signature` does not match, 400 with the reason when malformed,
-otherwise ingested for that project. Internal, IVR and outgoing-call notifications are
-answered 200 and dropped. The body of every 200 is empty: Zadarma reads a NOTIFY_START answer
-as routing instructions, and Ringtrail routes nothing.
+with an API secret, when `Signature` does not match, or (with RINGTRAIL_ZADARMA_CHECK_SENDER)
+when the sender is not Zadarma's address; 400 with the reason when malformed; otherwise
+ingested for that project. Internal, IVR and outgoing-call notifications are answered 200 and
+dropped. The body of every 200 is empty: Zadarma reads a NOTIFY_START answer as routing
+instructions, and Ringtrail routes nothing.
+
+Zadarma waits on the NOTIFY_START answer to route the call, so that notification is kept in
+the host's spool (services.webhook_spool: a file on local disk, flushed) and answered at
+once; it is ingested after the answer has left, and replayed later if that fails. Replayed
+notifications (services.zadarma_replays) are refused or ignored and logged, as are senders
+refused by the address check.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from ringtrail.domain.calls import CallEvent
 from ringtrail.services.telephony_accounts import account_of_project, project_by_public_key
+from ringtrail.services.webhook_refusals import WebhookRefusalReason, note_webhook_refusal
+from ringtrail.services.webhook_spool import spool_for
+from ringtrail.services.zadarma_replays import end_differs, other_call_with_same_signature
+from ringtrail.storage.models.base import utcnow
 from ringtrail.telephony import zadarma
+from ringtrail.telephony.binotel import address_allowed, sender_address
 from ringtrail.telephony.errors import BadSignature, InvalidPayload
 from ringtrail.web.deps import get_runtime
 from ringtrail.web.hooks.common import PublicKey, ingest_events, parse_events, read_form
@@ -99,6 +113,13 @@ async def zadarma_notification(request: Request, public_key: PublicKey) -> Respo
         return _refused(404, "unknown project")
     if not target.has_account or not target.secret:
         return _refused(403, "no Zadarma account with an API secret is set up for this project")
+    sender = _sender(request, target)
+    if not _sender_allowed(request, sender):
+        reason = f"address {sender} is not one of Zadarma's (RINGTRAIL_ZADARMA_CHECK_SENDER)"
+        await run_in_threadpool(
+            _note_refusal, request, target.project_id, sender, reason, REFUSED_SENDER
+        )
+        return _refused(403, reason)
     try:
         form = _first_values(await read_form(request))
     except InvalidPayload as exc:
@@ -119,9 +140,105 @@ async def zadarma_notification(request: Request, public_key: PublicKey) -> Respo
         return _refused(403, str(exc))
     except InvalidPayload as exc:
         return _refused(400, str(exc))
+    if event == zadarma.NOTIFY_START and events:
+        return await _answer_then_ingest(request, target, events, sender)
+    if event == zadarma.NOTIFY_END and events:
+        replay = await run_in_threadpool(_end_replay, request, target, form, events[0])
+        if replay is not None:
+            await run_in_threadpool(
+                _note_refusal, request, target.project_id, sender, replay.reason, REPLAYED
+            )
+            if replay.refuse:
+                return _refused(403, replay.reason)
+            return Response(status_code=200)  # the first NOTIFY_END of the call stands
     if events:
         await ingest_events(request, events, project_id=target.project_id)
     return Response(status_code=200)
+
+
+REFUSED_SENDER = WebhookRefusalReason.SENDER_NOT_ALLOWED
+REPLAYED = WebhookRefusalReason.REPLAYED_NOTIFICATION
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A notification recognised as sent again: refused (403), or ignored with a 200."""
+
+    reason: str
+    refuse: bool
+
+
+def _sender(request: Request, target: ZadarmaTarget) -> str:
+    peer = request.client.host if request.client else ""
+    proxies = target.config.get("trusted_proxies")
+    trusted = [str(entry) for entry in proxies] if isinstance(proxies, list) else []
+    return sender_address(peer, request.headers.get("X-Forwarded-For"), trusted)
+
+
+def _sender_allowed(request: Request, sender: str) -> bool:
+    settings = get_runtime(request).settings
+    if not settings.zadarma_check_sender:
+        return True
+    extra = [str(network) for network in settings.zadarma_sender_addresses]
+    return address_allowed(sender, [*zadarma.SERVER_ADDRESSES, *extra])
+
+
+def _note_refusal(
+    request: Request,
+    project_id: int,
+    sender: str,
+    detail: str,
+    reason: WebhookRefusalReason,
+) -> None:
+    note_webhook_refusal(
+        get_runtime(request).engine,
+        project_id=project_id,
+        provider=zadarma.PROVIDER,
+        reason=reason,
+        address=sender,
+        detail=detail,
+        now=utcnow(),
+    )
+
+
+def _end_replay(
+    request: Request, target: ZadarmaTarget, form: dict[str, str], end: CallEvent
+) -> Replay | None:
+    pbx_call_id = end.provider_call_id
+    call_start = end.occurred_at - timedelta(seconds=end.total_seconds or 0)
+    with get_runtime(request).sessions() as db:
+        other = other_call_with_same_signature(
+            db,
+            project_id=target.project_id,
+            pbx_call_id=pbx_call_id,
+            form=form,
+            call_start=call_start,
+        )
+        if other is not None:
+            return Replay(f"NOTIFY_END of call {other} sent again as call {pbx_call_id}", True)
+        if end_differs(db, pbx_call_id=pbx_call_id, form=form):
+            return Replay(
+                f"NOTIFY_END of call {pbx_call_id} sent again with other duration or "
+                "disposition; the first one is kept",
+                False,
+            )
+    return None
+
+
+async def _answer_then_ingest(
+    request: Request, target: ZadarmaTarget, events: list[CallEvent], sender: str
+) -> Response:
+    """Keep the events on disk, answer now, ingest once the answer has left."""
+    spool = spool_for(get_runtime(request))
+    try:
+        kept = await run_in_threadpool(
+            spool.keep, events, project_id=target.project_id, sender=sender
+        )
+    except OSError:
+        log.warning("the webhook spool refused a write; ingesting before answering", exc_info=True)
+        await ingest_events(request, events, project_id=target.project_id)
+        return Response(status_code=200)
+    return Response(status_code=200, background=BackgroundTask(spool.ingest_kept, kept))
 
 
 def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:

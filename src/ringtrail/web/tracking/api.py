@@ -28,6 +28,12 @@ from ringtrail.domain.input_checks import NotJson, TooDeep, UnusableInput, load_
 from ringtrail.leases.base import LeaseBackend
 from ringtrail.leases.factory import make_lease_backend
 from ringtrail.runtime import Runtime
+from ringtrail.services.bot_signals import (
+    BotSignals,
+    MemoryWindowCounter,
+    RedisWindowCounter,
+    WindowCounter,
+)
 from ringtrail.services.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from ringtrail.services.refusals import RefusalLog
 from ringtrail.services.visit_tokens import TokenSigner
@@ -66,6 +72,8 @@ class VisitBody(BaseModel):
     referrer: str = ""
     cookies: dict[str, str] = Field(default_factory=dict)
     visible: bool = True
+    intent: bool = False
+    """Sent by `i.js` when a phone number came into view or was touched: take the number."""
 
 
 class HeartbeatBody(BaseModel):
@@ -89,12 +97,18 @@ class BadBody(Exception):
 
 
 def build_tracking_service(runtime: Runtime, backend: LeaseBackend) -> TrackingService:
-    """The service on `backend`, with a rate limiter shared in Redis when one is configured."""
+    """The service on `backend`, with a rate limiter and bot signal counts shared in Redis when
+    one is configured."""
     secret = runtime.settings.resolved_secret_key()
     limiter: RateLimiter = (
         RedisRateLimiter(runtime.redis, prefix=f"{runtime.settings.redis_key_prefix}:rate")
         if runtime.redis is not None
         else MemoryRateLimiter()
+    )
+    counter: WindowCounter = (
+        RedisWindowCounter(runtime.redis, prefix=f"{runtime.settings.redis_key_prefix}:bots")
+        if runtime.redis is not None
+        else MemoryWindowCounter()
     )
     return TrackingService(
         runtime.sessions,
@@ -103,6 +117,7 @@ def build_tracking_service(runtime: Runtime, backend: LeaseBackend) -> TrackingS
         limiter,
         address_salt=secret,
         refusals=RefusalLog(runtime.engine),
+        bot_signals=BotSignals(counter),
     )
 
 
@@ -149,6 +164,7 @@ async def start_visit(request: Request) -> Response:
         user_agent=request.headers.get("user-agent", ""),
         client_address=request.client.host if request.client else "",
         origin=origin,
+        intent=body.intent,
     )
     try:
         started = await asyncio.get_running_loop().run_in_executor(
@@ -166,6 +182,9 @@ async def start_visit(request: Request) -> Response:
         ],
         "selectors": list(started.selectors),
     }
+    if started.features.scripts:
+        content["scripts"] = list(started.features.scripts)
+        content.update(started.features.features)
     if started.reason is not None:
         content["reason"] = started.reason.value
         content["detail"] = started.detail

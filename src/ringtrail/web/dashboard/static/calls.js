@@ -1,9 +1,24 @@
 // Ringtrail dashboard: the calls log (audio player, marking); every page works without it.
 // Keyboard shortcuts on a call's page: t (target), n (not target), c (clear), space (play or
-// pause the recording); "/" on the calls log moves to the search field.
+// pause the recording); "/" on the calls log moves to the search field. A call's page also
+// gets a play/pause button for the recording, a plain button in the tab order.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  const player = document.querySelector("button[data-calls-play]");
+  const recording = document.querySelector("[data-calls-audio]");
+  if (player && recording) {
+    const labels = { play: player.textContent, pause: player.dataset.pauseLabel || "" };
+    const show = () => {
+      player.textContent = recording.paused ? labels.play : labels.pause;
+    };
+    player.hidden = false;
+    player.addEventListener("click", () => {
+      if (recording.paused) recording.play(); else recording.pause();
+    });
+    for (const event of ["play", "pause", "ended"]) recording.addEventListener(event, show);
+  }
+
   const typing = (target) =>
     target instanceof HTMLElement &&
     (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));

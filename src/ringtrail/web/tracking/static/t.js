@@ -404,6 +404,18 @@
     }
   }
 
+  /** Feature scripts the project enabled (forms, callback widget), from the API's origin. */
+  function loadScripts(data, base) {
+    api.key = session.key; api.base = base; api.visitor = data.visitor; api.data = data; api.apply = apply;
+    (data.scripts || []).forEach(function (name) {
+      if (!/^\w+\.js$/.test(name)) return;
+      var el = d.createElement('script');
+      el.async = true;
+      el.src = base + name;
+      d.head.appendChild(el);
+    });
+  }
+
   function findScript() {
     var s = d.currentScript;
     if (s && s.getAttribute('data-key')) return s;
@@ -426,7 +438,7 @@
       post(base, 'visit', {
         key: session.key, visitor: visitor, url: location.href, referrer: d.referrer,
         cookies: analyticsCookies(), visible: !d.hidden
-      }, VISIT_TIMEOUT_MS).then(function (res) {
+      }, 0).then(function (res) { // a late answer still loads the feature scripts
         if (!res) return;
         return res.json().then(function (data) {
           // A token signed with an older key (the server's key was changed): start afresh once.
@@ -438,6 +450,7 @@
           var why = data && data.reason ? [data.reason, data.bot || '', data.detail || ''] : [];
           if (res.status !== 200) return log.apply(0, ['visit refused', res.status].concat(why));
           if (why.length) log.apply(0, ['no tracking number:'].concat(why));
+          if (data) guard(loadScripts)(data, base);
           if (!late && data) guard(apply)(data, base);
         });
       }).catch(function (e) { log('visit failed', e); });
