@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ringtrail.services.refusal_rows import latest, make_room, purge_seen_before
 from ringtrail.storage.models import TrackingRefusal
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _store(engine: Engine, key: Key, pending: _Pending, max_rows: int) -> None:
     try:
         with engine.begin() as connection:
             if not _add(connection, key, pending):
-                _make_room(connection, key[0], max_rows)
+                make_room(connection, _refusals, key[0], max_rows)
                 connection.execute(
                     insert(_refusals).values(
                         project_id=key[0],
@@ -190,39 +191,11 @@ def _add(connection: Connection, key: Key, pending: _Pending) -> bool:
     return bool(result.rowcount)
 
 
-def _make_room(connection: Connection, project_id: int, max_rows: int) -> None:
-    rows = connection.scalar(
-        select(func.count()).select_from(_refusals).where(_refusals.c.project_id == project_id)
-    )
-    extra = (rows or 0) - max_rows + 1
-    if extra <= 0:
-        return
-    stalest = (
-        select(_refusals.c.id)
-        .where(_refusals.c.project_id == project_id)
-        .order_by(_refusals.c.last_seen_at, _refusals.c.id)
-        .limit(extra)
-    )
-    connection.execute(delete(_refusals).where(_refusals.c.id.in_(stalest.scalar_subquery())))
-
-
 def list_refusals(db: Session, project_id: int, limit: int = 100) -> list[TrackingRefusal]:
     """The project's refusals, the most recently seen first."""
-    query = (
-        select(TrackingRefusal)
-        .where(TrackingRefusal.project_id == project_id)
-        .order_by(TrackingRefusal.last_seen_at.desc(), TrackingRefusal.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return latest(db, TrackingRefusal, project_id, limit)
 
 
 def purge_refusals(engine: Engine, now: datetime, limit: int = 500) -> int:
     """Delete up to `limit` refusals last seen more than RETENTION_DAYS before `now`."""
-    cutoff = now - timedelta(days=RETENTION_DAYS)
-    stale = select(_refusals.c.id).where(_refusals.c.last_seen_at < cutoff).limit(limit)
-    with engine.begin() as connection:
-        result = connection.execute(
-            delete(_refusals).where(_refusals.c.id.in_(stale.scalar_subquery()))
-        )
-    return int(result.rowcount or 0)
+    return purge_seen_before(engine, _refusals, now - timedelta(days=RETENTION_DAYS), limit)

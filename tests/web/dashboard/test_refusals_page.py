@@ -75,3 +75,34 @@ def test_another_projects_refusals_are_not_shown(
     text = client.get(f"/p/{world.ours.project.id}/settings/refusals").text
     assert "http://localhost:8000" in text and "other.example" not in text
     assert client.get(f"/p/{world.outsider.project.id}/settings/refusals").status_code == 404
+
+
+def test_a_refused_callback_or_form_request_is_shown_in_words_not_as_its_code(
+    client: TestClient, db: Session, world: World
+) -> None:
+    from datetime import UTC, datetime
+
+    from ringtrail.storage.models import TrackingRefusal
+
+    now = datetime.now(UTC)
+    db.add(
+        TrackingRefusal(
+            project_id=world.ours.project.id,
+            reason="lead_address_limit",
+            detail="",
+            count=50,
+            first_seen_at=now,
+            last_seen_at=now,
+            sample_url=f"{SITE}/contacts",
+            sample_user_agent="Mozilla/5.0",
+        )
+    )
+    db.commit()
+    log_in(client, _viewer(db, world))
+    for lang, words in (
+        ("en", "Too many requests from one IP address"),
+        ("uk", "Забагато заявок з однієї IP-адреси"),
+    ):
+        text = client.get(f"/p/{world.ours.project.id}/settings/refusals?lang={lang}").text
+        assert words in text
+        assert ">lead_address_limit<" not in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -12,10 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ringtrail.runtime import Runtime
 from ringtrail.services.tracking import add_number
 from ringtrail.storage.models import Call, CallEvent, Recording, TelephonyAccount
-from ringtrail.web.app import create_app
 from tests.conftest import World
 
 FIXTURES = Path(__file__).parents[2] / "telephony" / "fixtures"
@@ -49,22 +47,6 @@ def account(db: Session, world: World) -> TelephonyAccount:
     add_number(db, world.ours.project, {"number": DIALLED, "kind": "static", "source": "billboard"})
     db.commit()
     return row
-
-
-@pytest.fixture
-def client_from(runtime: Runtime) -> Iterator[Callable[[str], TestClient]]:
-    """HTTP clients whose requests come from a chosen address."""
-    app = create_app(runtime)
-    opened: list[TestClient] = []
-
-    def make(address: str) -> TestClient:
-        client = TestClient(app, client=(address, 40000))
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.close()
 
 
 def url(world: World, key: str | None = None) -> str:

@@ -3,7 +3,7 @@ and a transferred call reported leg by leg under one call id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from ipaddress import ip_network
 
 import pytest
@@ -11,11 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringtrail.runtime import Runtime
 from ringtrail.settings import Settings
 from ringtrail.storage.models import CallEvent, TelephonyAccount, WebhookRefusal
 from ringtrail.telephony import binotel
-from ringtrail.web.app import create_app
 from tests.conftest import World
 from tests.web.dashboard.browser import log_in
 from tests.web.hooks.test_binotel import (
@@ -51,21 +49,6 @@ def account(db: Session, world: World) -> TelephonyAccount:
     add_number(db, world.ours.project, number)
     db.commit()
     return row
-
-
-@pytest.fixture
-def client_from(runtime: Runtime) -> Iterator[Callable[[str], TestClient]]:
-    app = create_app(runtime)
-    opened: list[TestClient] = []
-
-    def make(address: str) -> TestClient:
-        client = TestClient(app, client=(address, 40000))
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.close()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ replayed notifications, and the optional check of Zadarma's sender address."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from ipaddress import ip_network
 from typing import Any
@@ -57,21 +57,6 @@ def account(db: Session, world: World) -> TelephonyAccount:
     add_number(db, world.ours.project, {"number": NUMBER, "kind": "static", "source": "flyer"})
     db.commit()
     return row
-
-
-@pytest.fixture
-def client_from(runtime: Runtime) -> Iterator[Callable[[str], TestClient]]:
-    app = create_app(runtime)
-    opened: list[TestClient] = []
-
-    def make(address: str) -> TestClient:
-        client = TestClient(app, client=(address, 40000))
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.close()
 
 
 def refusals(db: Session) -> list[WebhookRefusal]:

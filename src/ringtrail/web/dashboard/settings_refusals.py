@@ -13,9 +13,12 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ringtrail.domain.lead_guard import Refusal
+from ringtrail.services.lead_guard import REFUSAL_PREFIX
 from ringtrail.services.refusals import NoNumber, list_refusals
 from ringtrail.services.webhook_refusals import WebhookRefusalReason, list_webhook_refusals
 from ringtrail.storage.models import Pool, Project
+from ringtrail.web.dashboard.callback_pages import REFUSAL_LABELS
 from ringtrail.web.dashboard.identity import RequiredUser
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import open_project
@@ -97,7 +100,7 @@ def refusals_page(
         reason = _reason(row.reason)
         rows.append(
             {
-                "reason": REASONS[reason] if reason else row.reason,
+                "reason": REASONS[reason] if reason else _lead_refusal_label(row.reason),
                 "code": row.reason,
                 "detail": _detail(row.reason, row.detail, pools),
                 "translate_detail": row.reason == NoNumber.BOT,
@@ -158,6 +161,14 @@ def _webhook_reason(code: str) -> WebhookRefusalReason | None:
         return WebhookRefusalReason(code)
     except ValueError:
         return None
+
+
+def _lead_refusal_label(code: str) -> str:
+    """A refused form or callback request (`lead_<reason>`) in words; other codes as they are."""
+    try:
+        return REFUSAL_LABELS[Refusal(code.removeprefix(REFUSAL_PREFIX))]
+    except ValueError:  # not a lead refusal, or a code a newer version wrote
+        return code
 
 
 def _reason(code: str) -> NoNumber | None:

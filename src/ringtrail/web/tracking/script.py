@@ -50,7 +50,13 @@ def _etag(body: bytes, suffix: str = "") -> str:
 @cache
 def load_script() -> Script:
     """The committed minified script, read from the package once per process."""
-    body = resources.files("ringtrail.web.tracking").joinpath("static", SCRIPT_FILE).read_bytes()
+    return load_static(SCRIPT_FILE)
+
+
+@cache
+def load_static(filename: str) -> Script:
+    """The committed file `static/<filename>`, plain and gzipped, read once per process."""
+    body = resources.files("ringtrail.web.tracking").joinpath("static", filename).read_bytes()
     packed = gzip.compress(body, compresslevel=9, mtime=0)
     return Script(
         plain=Representation(body, _etag(body), None),
@@ -81,7 +87,11 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
 @router.api_route("/t.js", methods=["GET", "HEAD"], include_in_schema=False)
 async def tracking_script(request: Request) -> Response:
     """The tracking script sites include with `<script async src=".../t.js" data-key=...>`."""
-    script = load_script()
+    return respond(request, load_script())
+
+
+def respond(request: Request, script: Script) -> Response:
+    """`script` as a cacheable public script: gzip when accepted, 304 on a matching ETag."""
     chosen = (
         script.gzipped if accepts_gzip(request.headers.get("accept-encoding", "")) else script.plain
     )

@@ -17,12 +17,9 @@ CORS headers echo the Origin when it is one of the project's allowed domains, as
 
 from __future__ import annotations
 
-import gzip
 import math
 import threading
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -46,8 +43,8 @@ from ringtrail.services.telephony_accounts import project_by_public_key
 from ringtrail.storage.models import Project
 from ringtrail.telephony.twilio_outbound import OutboundCaller, TwilioRestCaller
 from ringtrail.web.deps import get_runtime
-from ringtrail.web.tracking import script as scripts
-from ringtrail.web.tracking.api import BadBody, _parse, tracking_service
+from ringtrail.web.tracking.api import BadBody, _parse, preflight, tracking_service
+from ringtrail.web.tracking.static_scripts import serve_script
 
 router = APIRouter(tags=["tracking"])
 WIDGET_FILE = "w.min.js"
@@ -113,39 +110,11 @@ def public_base(request: Request) -> str:
     return f"{proto or request.url.scheme}://{host or request.url.netloc}"
 
 
-@cache
-def load_widget() -> scripts.Script:
-    """The committed minified widget, read from the package once per process."""
-    body = resources.files("ringtrail.web.tracking").joinpath("static", WIDGET_FILE).read_bytes()
-    packed = gzip.compress(body, compresslevel=9, mtime=0)
-    return scripts.Script(
-        plain=scripts.Representation(body, scripts._etag(body), None),
-        gzipped=scripts.Representation(packed, scripts._etag(body, "-gz"), "gzip"),
-    )
-
-
 @router.api_route("/w.js", methods=["GET", "HEAD"], include_in_schema=False)
 async def widget_script(request: Request) -> Response:
     """The callback widget, loaded by /t.js for projects that switched it on (cached and
     compressed as /t.js is)."""
-    widget = load_widget()
-    gzipped = scripts.accepts_gzip(request.headers.get("accept-encoding", ""))
-    chosen = widget.gzipped if gzipped else widget.plain
-    headers = {
-        "ETag": chosen.etag,
-        "Cache-Control": scripts.CACHE_CONTROL,
-        "Vary": "Accept-Encoding",
-        "X-Content-Type-Options": "nosniff",
-        "Cross-Origin-Resource-Policy": "cross-origin",
-        "Access-Control-Allow-Origin": "*",
-    }
-    if scripts.etag_matches(request.headers.get("if-none-match", ""), chosen.etag):
-        return Response(status_code=304, headers=headers)
-    if chosen.encoding:
-        headers["Content-Encoding"] = chosen.encoding
-    headers["Content-Length"] = str(len(chosen.body))
-    body = b"" if request.method == "HEAD" else chosen.body
-    return Response(body, media_type=scripts.MEDIA_TYPE, headers=headers)
+    return serve_script(request, WIDGET_FILE)
 
 
 def _allowed(request: Request, key: str) -> str | None:
@@ -287,16 +256,4 @@ async def widget_callback(request: Request) -> Response:
     return response
 
 
-@router.options("/w/v1/callback", include_in_schema=False)
-async def preflight(request: Request) -> Response:
-    """CORS preflight for `application/json` bodies; the POST itself checks the origin."""
-    origin = request.headers.get("origin")
-    headers = {
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
-        "Access-Control-Max-Age": "86400",
-        "Vary": "Origin",
-    }
-    if origin:
-        headers["Access-Control-Allow-Origin"] = origin
-    return Response(status_code=204, headers=headers)
+router.add_api_route("/w/v1/callback", preflight, methods=["OPTIONS"], include_in_schema=False)
