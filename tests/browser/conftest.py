@@ -53,7 +53,7 @@ DESKTOP_CHROME = (
 )
 # How long a test waits for the page to load t.js and swap. Generous for a machine busy with
 # the suite's other workers: the wait ends as soon as the numbers are in. (The script's own
-# 3 s give-up on an unanswered visit start still applies.)
+# 3 s give-up on an unanswered visit start is lengthened to match by `tag()`'s data-wait.)
 SWAP_TIMEOUT_MS = 15000
 
 
@@ -290,10 +290,17 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def tag(api: LiveApp | str, key: str, extra: str = "") -> str:
-    """The script tag a customer pastes; `api` is the app or a URL for t.js."""
+def tag(
+    api: LiveApp | str, key: str, extra: str = "", wait_ms: int | None = SWAP_TIMEOUT_MS
+) -> str:
+    """The script tag a customer pastes; `api` is the app or a URL for t.js.
+
+    `data-wait` lets the script wait as long as the test does for the visit's answer on a busy
+    machine; `wait_ms=None` keeps the script's own 3 s give-up (the tests of late answers).
+    """
     src = f"{api.base}/t.js" if isinstance(api, LiveApp) else api
-    return f'<script async src="{src}" data-key="{key}"{extra}></script>'
+    wait = f' data-wait="{wait_ms}"' if wait_ms else ""
+    return f'<script async src="{src}" data-key="{key}"{wait}{extra}></script>'
 
 
 def page_html(body: str, head: str = "") -> str:

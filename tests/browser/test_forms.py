@@ -275,7 +275,9 @@ def test_a_visit_answer_too_late_to_swap_numbers_still_loads_the_forms_script(
             "<script>document.getElementById('f').addEventListener('submit',"
             " function (e) { e.preventDefault(); });</script>"
         )
-        url = site.add("/slow-forms", page_html(html + tag(server, project.public_key)))
+        url = site.add(
+            "/slow-forms", page_html(html + tag(server, project.public_key, wait_ms=None))
+        )
         page = watch(new_context().new_page()).page
 
         page.goto(url + LANDING)

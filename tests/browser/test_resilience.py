@@ -70,7 +70,7 @@ def test_with_ringtrail_unreachable_the_originals_stay_and_nothing_is_logged(
 def test_an_unknown_key_leaves_the_originals_and_logs_nothing(
     live_app: LiveApp, site: Site, new_context: Callable[[], BrowserContext]
 ) -> None:
-    url = site.add("/unknown", page_html(ORIGINALS + tag(live_app, "no-such-key")))
+    url = site.add("/unknown", page_html(ORIGINALS + tag(live_app, "no-such-key", wait_ms=None)))
     watched = watch(new_context().new_page())
 
     watched.page.goto(url)
@@ -89,7 +89,7 @@ def test_an_answer_after_the_timeout_never_replaces_the_originals(
 ) -> None:
     server, slow = slow_app
     tracked = set_up_site(db)
-    url = site.add("/slow", page_html(ORIGINALS + tag(server, tracked.key)))
+    url = site.add("/slow", page_html(ORIGINALS + tag(server, tracked.key, wait_ms=None)))
     watched = watch(new_context().new_page())
 
     watched.page.goto(url)
@@ -131,4 +131,24 @@ def test_after_ringtrail_stops_the_next_page_keeps_its_originals_and_stays_quiet
     assert watched.page.inner_text("#text") == "+38 (044) 123-45-67"
     assert watched.page.get_attribute("#link", "href") == "tel:+380441234567"
     assert watched.page.evaluate("window.ringtrail.numbers") == []
+    assert watched.errors == []
+
+
+def test_a_site_that_sets_data_wait_takes_an_answer_later_than_the_default_give_up(
+    db: Session,
+    slow_app: tuple[LiveApp, SlowVisits],
+    site: Site,
+    new_context: Callable[[], BrowserContext],
+) -> None:
+    server, slow = slow_app
+    tracked = set_up_site(db)
+    wait_ms = int((GIVE_UP_SECONDS + 10) * 1000)
+    url = site.add("/patient", page_html(ORIGINALS + tag(server, tracked.key, wait_ms=wait_ms)))
+    watched = watch(new_context().new_page())
+
+    watched.page.goto(url)
+    watched.page.wait_for_function("() => window.ringtrail.numbers.length > 0", timeout=wait_ms)
+
+    assert slow.answered == 1
+    assert watched.page.inner_text("#text") == "+38 (044) 555-00-01"
     assert watched.errors == []

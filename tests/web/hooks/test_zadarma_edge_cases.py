@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from ipaddress import ip_network
 from typing import Any
@@ -135,7 +136,9 @@ def _post_raw(app: Any, path: str, form: dict[str, str], order: list[str]) -> in
         elif message["type"] == "http.response.body" and not message.get("more_body"):
             order.append("answered")
 
-    asyncio.run(app(scope, receive, send))
+    # A thread of its own: a browser test earlier in this worker may own this thread's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return status[0]
 
 

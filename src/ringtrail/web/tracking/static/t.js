@@ -433,7 +433,8 @@
     var base = new URL(custom || '.', custom ? location.href : script.src).href.replace(/\/*$/, '/');
     session = { key: script.getAttribute('data-key'), visitor: readVisitor(), visit: null, stopped: false };
     var late = false;
-    var deadline = setTimeout(function () { late = true; log('no answer in time; originals stay'); }, VISIT_TIMEOUT_MS);
+    var wait = +script.getAttribute('data-wait') || VISIT_TIMEOUT_MS; // a slow site may wait longer
+    var deadline = setTimeout(function () { late = true; log('no answer in time; originals stay'); }, wait);
     var begin = function (visitor) {
       post(base, 'visit', {
         key: session.key, visitor: visitor, url: location.href, referrer: d.referrer,
