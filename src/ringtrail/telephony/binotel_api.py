@@ -26,6 +26,7 @@ from ringtrail.recordings.fetch import DownloadRequest, FetchFailed
 from ringtrail.recordings.hosts import RecordingHosts
 from ringtrail.recordings.policy import FailureKind
 from ringtrail.telephony.binotel import parse_recording_ref
+from ringtrail.telephony.rest_client import RestClient
 
 if TYPE_CHECKING:  # the resolvers registry imports this module
     from ringtrail.recordings.resolvers import ProviderAccount
@@ -62,7 +63,7 @@ class BinotelApiError(RuntimeError):
         return any(word in text for word in _CREDENTIAL_WORDS)
 
 
-class BinotelApi:
+class BinotelApi(RestClient):
     """Binotel's REST API for one account (`key` and `secret` issued by Binotel)."""
 
     def __init__(
@@ -74,22 +75,9 @@ class BinotelApi:
         client: httpx.Client | None = None,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__(base_url, client, timeout)
         self.key = key
         self.secret = secret
-        self.base_url = base_url.rstrip("/")
-        self._client = client or httpx.Client(timeout=timeout)
-        self._owns_client = client is None
-
-    def close(self) -> None:
-        """Close the HTTP connection pool if this client made it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> BinotelApi:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """POST `method` (`group/name`) with `params`; the decoded answer when it succeeded."""

@@ -23,6 +23,7 @@ import httpx
 from ringtrail.recordings.fetch import DownloadRequest, FetchFailed
 from ringtrail.recordings.hosts import RecordingHosts
 from ringtrail.recordings.policy import FailureKind
+from ringtrail.telephony.rest_client import RestClient
 from ringtrail.telephony.zadarma import parse_recording_ref
 
 if TYPE_CHECKING:  # the resolvers registry imports this module
@@ -65,7 +66,7 @@ def auth_header(user_key: str, secret: str, path: str, params: Mapping[str, str]
     return f"{user_key}:{base64.b64encode(digest.encode()).decode()}"
 
 
-class ZadarmaApi:
+class ZadarmaApi(RestClient):
     """Zadarma's REST API for one account (`user_key` and `secret` from its API page)."""
 
     def __init__(
@@ -77,22 +78,9 @@ class ZadarmaApi:
         client: httpx.Client | None = None,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__(base_url, client, timeout)
         self.user_key = user_key
         self.secret = secret
-        self.base_url = base_url.rstrip("/")
-        self._client = client or httpx.Client(timeout=timeout)
-        self._owns_client = client is None
-
-    def close(self) -> None:
-        """Close the HTTP connection pool if this client made it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> ZadarmaApi:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """A signed GET of `path`; the decoded JSON of a successful answer."""
