@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ringtrail.services import call_marking
+from ringtrail.services import call_judgement, call_marking
 from ringtrail.services.call_marking import (
     add_comment,
     list_comments,
@@ -37,6 +37,7 @@ def changed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[datetime]]]
         seen.append((project_id, list(started_ats)))
 
     monkeypatch.setattr(call_marking, "mark_calls_changed", record)
+    monkeypatch.setattr(call_judgement, "mark_calls_changed", record)
     return seen
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ringtrail.services.call_judgement import judge_call
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.reports.rollups import mark_calls_changed
-from ringtrail.storage.models import Call, CallComment, CallScore, CallTag, Lead, Tag
+from ringtrail.storage.models import Call, CallComment, CallTag, Tag
 
-SET_BY_USER = "user"
-TARGET_LABELS = {True: "target", False: "non_target", None: "cleared"}
-"""The CallScore label recorded for each mark a person can give."""
+SET_BY_USER: Final = "user"
 MAX_TAG_LENGTH = 100
 MAX_TAGS = 20
 MAX_COMMENT_LENGTH = 4000
@@ -41,22 +41,7 @@ def mark_target(
     The mark is kept as a score in the call's history, and copied to the lead the call made.
     """
     call = _call(db, project_id, call_id)
-    call.is_target = is_target
-    call.target_set_by = SET_BY_USER if is_target is not None else None
-    db.add(
-        CallScore(
-            call_id=call.id, scored_by=SET_BY_USER, user_id=user_id, label=TARGET_LABELS[is_target]
-        )
-    )
-    changed = [call.started_at]
-    if call.lead_id is not None:
-        lead = db.get(Lead, call.lead_id)
-        if lead is not None and lead.call_id == call.id:
-            lead.is_target = is_target
-            # The lead counts on the day it was created, which may not be the call's day.
-            changed.append(lead.created_at)
-    db.flush()
-    mark_calls_changed(db, project_id, changed)
+    judge_call(db, call, is_target, by=SET_BY_USER, user_id=user_id)
     return call
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringtrail.services.call_marking import SET_BY_USER, TARGET_LABELS, mark_target
+from ringtrail.services.call_judgement import TARGET_LABELS
+from ringtrail.services.call_marking import SET_BY_USER, mark_target
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.leads import LEAD_KINDS
 from ringtrail.services.reports.rollups import mark_calls_changed

@@ -1,0 +1,1 @@
+"""The target-call classifier: features, training, calibrated scores, honest evaluation."""
