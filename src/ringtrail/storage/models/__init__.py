@@ -21,7 +21,7 @@ from ringtrail.storage.models.calls import (
     Recording,
     Tag,
 )
-from ringtrail.storage.models.deliveries import OutboundDelivery
+from ringtrail.storage.models.deliveries import IntegrationDestination, OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
 from ringtrail.storage.models.refusals import TrackingRefusal
@@ -64,6 +64,7 @@ __all__ = [
     "MoneyRollup",
     "NumberLease",
     "Organization",
+    "IntegrationDestination",
     "OutboundDelivery",
     "Pool",
     "PoolOverflow",
