@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     recordings_storage: Literal["local", "s3"] = "local"
     recordings_dir: Path | None = None
     recording_url_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    delivery_batch_size: int = Field(default=500, ge=1, le=10_000)
+    delivery_concurrency: int = Field(default=16, ge=1, le=256)
+    delivery_max_attempts: int = Field(default=12, ge=1, le=100)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    delivery_link_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=300, le=30 * 24 * 3600)
     recording_fetch_allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
@@ -155,6 +160,14 @@ class Settings(BaseSettings):
     max_api_keys_per_organization: int = Field(default=50, ge=1)
     metrics_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
+    speech_engine: Literal["faster-whisper", "none"] = "faster-whisper"
+    speech_model: str = Field(default="small", min_length=1)
+    speech_models_dir: Path | None = None
+    speech_device: Literal["auto", "cpu", "cuda"] = "auto"
+    speech_compute_type: str = ""
+    speech_beam_size: int = Field(default=5, ge=1, le=10)
+    speech_vad: bool = True
+    speech_language: str = Field(default="", pattern=r"^([a-z]{2,3})?$")
 
     _resolved_key: str | None = PrivateAttr(default=None)
 
@@ -215,6 +228,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'ringtrail.db'}"
         if self.recordings_dir is None:
             self.recordings_dir = self.data_dir / "recordings"
+        if self.speech_models_dir is None:
+            self.speech_models_dir = self.data_dir / "speech-models"
         return self
 
     @property

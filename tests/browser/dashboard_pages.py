@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ringtrail.demo.audio import DEMO_RECORDING_KEY
+from ringtrail.services.deliveries.destinations import create_destination
 from ringtrail.services.reports.catalog import report_titles
-from ringtrail.storage.models import Call, Recording
+from ringtrail.storage.models import Call, IntegrationDestination, Project, Recording
 from ringtrail.web.dashboard.routing import DashboardRoute
 from tests.browser.dashboard_fixtures import DemoWorld
 from tests.web.route_walk import fill, flat_routes, path_params
@@ -77,11 +79,30 @@ def demo_values(world: DemoWorld) -> dict[str, list[str]]:
             .order_by(Call.started_at.desc())
             .limit(1)
         ).one()
+        destination = _a_destination(db, world.project_id)
     return {
         "project_id": [str(world.project_id)],
         "report_id": [report_id for report_id, _ in report_titles()],
         "call_id": [str(recorded), str(missed)],
+        "destination_id": [str(destination)],
     }
+
+
+def _a_destination(db: Session, project_id: int) -> int:
+    """The project's first integration destination; a Google Ads one by file when it has none
+    (the demo sends nowhere), so a destination's pages are swept too."""
+    found = db.scalars(
+        select(IntegrationDestination.id).where(IntegrationDestination.project_id == project_id)
+    ).first()
+    if found is not None:
+        return found
+    project = db.get(Project, project_id)
+    assert project is not None
+    made = create_destination(
+        db, project, kind="google_ads", name="Google Ads (file)", config={"upload": "file"}
+    )
+    db.commit()
+    return made.id
 
 
 def dashboard_pages(app: FastAPI, values: dict[str, list[str]]) -> list[DashboardPage]:

@@ -191,9 +191,11 @@ def test_0006_sums_the_existing_call_rollups_by_source(empty_database: str) -> N
     too except for the total."""
     from datetime import date
 
-    from sqlalchemy import text
+    from sqlalchemy import column as sql_column
+    from sqlalchemy import insert, text
+    from sqlalchemy import table as sql_table
 
-    from ringtrail.storage.models import CallRollup
+    from ringtrail.domain.reports.counts import MEASURES
 
     migrate.upgrade(empty_database, "0005")
     engine = make_engine(empty_database)
@@ -207,21 +209,16 @@ def test_0006_sums_the_existing_call_rollups_by_source(empty_database: str) -> N
                 ("keyword", "flats", "spring", "answered", True, 2, 100),
                 ("keyword", "flats", "autumn", "missed", False, 5, 0),
             ]
-            for dimension, value, campaign, status, first_time, calls, talk in rows:
-                db.add(
-                    CallRollup(
-                        project_id=project.id,
-                        dimension=dimension,
-                        day=date(2026, 11, 1),
-                        value=value,
-                        source="google",
-                        campaign=campaign,
-                        status=status,
-                        is_first_time=first_time,
-                        calls=calls,
-                        talk_seconds=talk,  # the other counts default to 0
-                    )
-                )
+            # Only the columns revision 0005 has (the model has grown since).
+            columns = ("dimension", "value", "campaign", "status", "is_first_time", "calls")
+            old_measures = [c for c in MEASURES if c not in ("calls", "talk_seconds")]
+            old_measures = [c for c in old_measures if not c.startswith("target_by_")]
+            for row in rows:
+                values = dict(zip(columns, row[:6], strict=True))
+                values.update(project_id=project.id, day=date(2026, 11, 1), source="google")
+                values.update(dict.fromkeys(old_measures, 0), talk_seconds=row[6])
+                table = sql_table("call_rollups", *(sql_column(name) for name in values))
+                db.execute(insert(table).values(**values))
             db.commit()
         migrate.upgrade(empty_database)
         with engine.connect() as connection:

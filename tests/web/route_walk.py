@@ -101,6 +101,9 @@ API_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("numbers",): Rule(P.VIEW_REPORTS, P.MANAGE_TRACKING),
     ("pools",): Rule(P.VIEW_REPORTS, P.MANAGE_TRACKING),
     ("source-rules",): Rule(P.VIEW_REPORTS, P.MANAGE_TRACKING),
+    # Call quality rules: every member may read them and why one did nothing; marketers up
+    # change them and apply them to past calls, like source rules.
+    ("quality-rules",): Rule(P.VIEW_REPORTS, P.MANAGE_TRACKING),
     # docs/api.md: every member may see who else is a member; only keys are kept from them.
     ("members",): Rule(P.VIEW_REPORTS, P.MANAGE_MEMBERS),
     ("api-keys",): Rule(P.MANAGE_MEMBERS, P.MANAGE_MEMBERS),
@@ -111,17 +114,32 @@ API_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("leads", "forms"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
     # Uploading audio is an integration's job, like the numbers it tracks.
     ("calls", "recording"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
+    # A provider's transcript is imported by an integration, like audio; asking for another
+    # try of the local transcription is a mark's business.
+    ("calls", "transcript"): Rule(P.VIEW_CALLS, P.MANAGE_TRACKING),
+    ("calls", "transcript", "retry"): Rule(P.VIEW_CALLS, P.MARK_CALLS),
     # Connecting a provider account is a project setting.
     ("telephony",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     # The generic webhook's signing secret: admins and owners only, even to read.
     ("webhook-secret",): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
     # The bot allow-list and deny-list: every member may read them, admins change them.
     ("bots",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
+    # The target-call classifier: whoever sees calls sees its figures and suggestions; its
+    # marks move every report, so training, switching and rollback are admins'.
+    ("scoring",): Rule(P.VIEW_CALLS, P.MANAGE_PROJECT),
     ("costs",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     ("deals",): Rule(P.VIEW_REPORTS, P.MANAGE_MONEY),
     # Erasing a caller's data and reading who changed what: admins and owners.
     ("erasures",): Rule(P.MANAGE_PROJECT, P.MANAGE_PROJECT),
     ("audit-log",): Rule(P.MANAGE_PROJECT),
+    # A destination's import file (Google Ads, Metrica) for hand upload: whoever sets up
+    # tracking; it is read-only.
+    ("integrations", "conversions"): Rule(P.MANAGE_TRACKING),
+    # Destinations hold the ad accounts' secrets: marketers up see them (masked), admins
+    # change, test, validate and remove them, like the telephony accounts.
+    ("integrations",): Rule(P.MANAGE_TRACKING, P.MANAGE_PROJECT),
+    # The delivery log: every member may read it (payloads masked); replaying is an admin's.
+    ("deliveries",): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
 }
 # Other /api/v1 routes, by their literal path segments.
 API_TOP_RULES: dict[tuple[str, ...], Rule] = {
@@ -138,7 +156,11 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     ("settings", "numbers"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "pools"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "rules"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
+    ("settings", "quality-rules"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
     ("settings", "forms"): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
+    # Lead quality → Classifier, as in the API; labelling a suggested call is a mark.
+    ("lead-quality", "classifier"): Rule(P.VIEW_CALLS, P.MANAGE_PROJECT),
+    ("lead-quality", "classifier", "label"): Rule(P.VIEW_CALLS, P.MARK_CALLS),
     ("leads",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
     # The callbacks worklist: seen like calls; ringing one now or marking it done like a mark.
     ("callbacks",): Rule(P.VIEW_CALLS, P.MARK_CALLS),
@@ -153,6 +175,11 @@ DASHBOARD_PROJECT_RULES: dict[tuple[str, ...], Rule] = {
     # The bot lists and signals: every member may look (why the default number); admins change.
     ("settings", "bots"): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
     ("setup",): Rule(P.MANAGE_TRACKING, P.MANAGE_TRACKING),
+    ("settings", "integrations", "conversions"): Rule(P.MANAGE_TRACKING),
+    # As in the API: marketers up see the destinations, admins change and test them.
+    ("settings", "integrations"): Rule(P.MANAGE_TRACKING, P.MANAGE_PROJECT),
+    # The delivery log: every member may look (like refused visits); admins replay.
+    ("settings", "deliveries"): Rule(P.VIEW_REPORTS, P.MANAGE_PROJECT),
 }
 # Other dashboard pages, by their literal path segments.
 DASHBOARD_TOP_RULES: dict[tuple[str, ...], Rule] = {
@@ -328,14 +355,29 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
         json={"name": f"Walk rule {n}", "source": "walk"}
     ),
     ("PATCH", f"{API_PROJECT}/source-rules/{{rule_id}}"): _json({"name": "Walked rule"}),
+    ("POST", f"{API_PROJECT}/quality-rules"): lambda n: Body(
+        json={"name": f"Walk quality rule {n}", "add_tags": ["walked"]}
+    ),
+    ("PUT", f"{API_PROJECT}/quality-rules/{{quality_rule_id}}"): _json(
+        {"name": "Walked quality rule", "mark": "target"}
+    ),
+    ("POST", f"{API_PROJECT}/quality-rules/{{quality_rule_id}}/move"): _json({"position": 1}),
+    ("POST", f"{API_PROJECT}/quality-rules/apply"): _json(
+        {"from": "2025-03-01", "to": "2025-03-01"}
+    ),
     ("POST", f"{API_PROJECT}/members"): _json({"email": COLLEAGUES[0], "role": "viewer"}),
     ("PATCH", f"{API_PROJECT}/members/{{user_id}}"): _json({"role": "viewer"}),
     ("PATCH", f"{API_PROJECT}/bots"): _json({"allow": ["WalkMonitor"]}),
+    ("PUT", f"{API_PROJECT}/scoring/threshold"): _json({"threshold": 0.9}),
+    ("POST", f"{API_PROJECT}/scoring/activate"): _json({}),
     ("POST", f"{API_PROJECT}/api-keys"): _json({"name": "walk", "role": "viewer"}),
     ("PUT", f"{API_PROJECT}/calls/{{call_id}}/recording"): lambda _n: Body(
         content=b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)), content_type="audio/mpeg"
     ),
     ("PATCH", f"{API_PROJECT}/calls/{{call_id}}"): _json({}),
+    ("PUT", f"{API_PROJECT}/calls/{{call_id}}/transcript"): _json(
+        {"segments": [{"speaker": "caller", "start": 0, "end": 1, "text": "walked"}]}
+    ),
     ("PUT", f"{API_PROJECT}/calls/{{call_id}}/tags"): _json({"tags": ["walked"]}),
     ("POST", f"{API_PROJECT}/calls/{{call_id}}/comments"): _json({"body": "walked"}),
     ("PATCH", f"{API_PROJECT}/leads/{{lead_id}}"): _json({}),
@@ -346,6 +388,12 @@ API_BODIES: dict[tuple[str, str], BodyFor] = {
     ("PUT", f"{API_PROJECT}/deals"): _json([]),
     ("POST", f"{API_PROJECT}/erasures"): lambda n: Body(json={"phone": number(n)}),
     ("POST", f"{API_PROJECT}/deals/csv"): _csv("deal_id,phone,status\nWALK-1,+380671234567,open\n"),
+    ("POST", f"{API_PROJECT}/integrations"): lambda n: Body(
+        json={"kind": "google_ads", "name": f"Walk {n}", "config": {"upload": "file"}}
+    ),
+    ("PATCH", f"{API_PROJECT}/integrations/{{destination_id}}"): _json({"name": "Walked"}),
+    ("PUT", f"{API_PROJECT}/integrations/{{destination_id}}/rule"): _json({}),
+    ("PUT", f"{API_PROJECT}/integrations/consent"): _json({"consent_mode": "ignore"}),
 }
 # Dashboard forms that need fields to succeed (the rest post the CSRF token alone and, for a
 # role that may write, get the page back with the reason: 400, past authorisation).
@@ -353,6 +401,7 @@ DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
     ("POST", "/p/{project_id}/calls/{call_id}/target"): _form({"target": "true"}),
     ("POST", "/p/{project_id}/calls/{call_id}/comments"): _form({"body": "walked"}),
     ("POST", "/p/{project_id}/leads/{lead_id}/target"): _form({"target": "true"}),
+    ("POST", "/p/{project_id}/lead-quality/classifier/label/{call_id}"): _form({"target": "true"}),
     ("POST", "/p/{project_id}/money/model"): _form({"attribution_model": "linear"}),
     ("POST", "/p/{project_id}/settings"): _form(
         {
@@ -370,6 +419,15 @@ DASHBOARD_FORMS: dict[tuple[str, str], BodyFor] = {
         form={"name": f"Walk rule {n}", "source": "walk"}
     ),
     ("POST", "/p/{project_id}/settings/rules/{rule_id}/move"): _form({"direction": "down"}),
+    ("POST", "/p/{project_id}/settings/quality-rules"): lambda n: Body(
+        form={"name": f"Walk quality rule {n}", "add_tags": "walked"}
+    ),
+    ("POST", "/p/{project_id}/settings/quality-rules/{quality_rule_id}/move"): _form(
+        {"direction": "up"}
+    ),
+    ("POST", "/p/{project_id}/settings/quality-rules/apply"): _form(
+        {"from": "2025-03-01", "to": "2025-03-01"}
+    ),
     ("POST", "/p/{project_id}/settings/numbers"): lambda n: Body(form={"number": number(n)}),
     ("POST", "/p/{project_id}/settings/pools/{pool_id}/numbers"): lambda n: Body(
         form={"numbers": number(n)}

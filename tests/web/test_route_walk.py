@@ -58,20 +58,30 @@ from ringtrail.recordings.factory import make_store
 from ringtrail.runtime import Runtime, bootstrap
 from ringtrail.services.accounts import issue_api_key, set_membership
 from ringtrail.services.call_marking import add_comment, set_tags
+from ringtrail.services.deliveries.destinations import create_destination
 from ringtrail.services.money.costs import CostRow, import_costs
 from ringtrail.services.money.deals import DealRow, upsert_deals
 from ringtrail.services.pools import create_pool
 from ringtrail.services.projects import create_project
+from ringtrail.services.quality_rules import RuleInput, save_rule
 from ringtrail.services.reports.catalog import report_titles
 from ringtrail.services.source_rules import add_rule
 from ringtrail.services.telephony_accounts import account_of_project, set_account
 from ringtrail.services.tracking import add_number
+from ringtrail.services.transcripts import queue_transcript
 from ringtrail.settings import Settings
-from ringtrail.storage.models import CallbackRequest, Lead, Organization, Project, User
+from ringtrail.storage.models import (
+    CallbackRequest,
+    Lead,
+    Organization,
+    OutboundDelivery,
+    Project,
+    User,
+)
 from ringtrail.web.app import create_app
 from ringtrail.web.dashboard.routing import dashboard_router
 from tests.conftest import empty_all_tables, make_tenant
-from tests.recordings.rows import AUDIO, add_call, add_recording
+from tests.recordings.rows import AUDIO, T0, add_call, add_recording
 from tests.web.dashboard.browser import log_in, page_token
 from tests.web.route_walk import (
     COLLEAGUES,
@@ -93,7 +103,14 @@ REFUSED = frozenset({401, 403, 404})
 # Path parameters naming one of our rows (a provider, report or format names none).
 OBJECTS = frozenset(
     {"number_id", "pool_id", "rule_id", "call_id", "user_id", "key_id", "lead_id", "callback_id"}
+    | {"destination_id", "delivery_id", "quality_rule_id"}
 )
+# A destination whose test fails fast, without the network: its endpoints are a closed port.
+WALK_DESTINATION = {
+    "upload": "file",
+    "token_url": "http://127.0.0.1:9/token",
+    "api_base_url": "http://127.0.0.1:9",
+}
 
 
 @dataclass
@@ -180,6 +197,14 @@ def _fresh_account(db: Session, project: Project, _n: int) -> str:
     return PROVIDER
 
 
+def _fresh_destination(db: Session, project: Project, n: int) -> str:
+    return str(
+        create_destination(
+            db, project, kind="google_ads", name=f"Fresh {n}", config=WALK_DESTINATION
+        ).id
+    )
+
+
 FRESH: dict[str, Callable[[Session, Project, int], str]] = {
     "number_id": lambda db, project, n: str(add_number(db, project, {"number": number(n)}).id),
     "pool_id": lambda db, project, n: str(create_pool(db, project, {"name": f"Fresh {n}"}).id),
@@ -189,6 +214,10 @@ FRESH: dict[str, Callable[[Session, Project, int], str]] = {
     "user_id": _fresh_member,
     "key_id": _fresh_key,
     "provider": _fresh_account,
+    "destination_id": _fresh_destination,
+    "quality_rule_id": lambda db, project, n: str(
+        save_rule(db, project.id, RuleInput(f"Fresh {n}", add_tags=["fresh"]), T0).id
+    ),
 }
 
 
@@ -197,12 +226,14 @@ def _our_objects(db: Session, settings: Settings, project: Project) -> dict[str,
     tracked = add_number(db, project, {"number": "+380441110001", "source": "print"})
     pool = create_pool(db, project, {"name": "Site"}, numbers=["+380441110002"])
     rule = add_rule(db, project, {"name": "Print", "source": "print"})
+    quality_rule = save_rule(db, project.id, RuleInput("Long calls", mark="target"), T0)
     call = add_call(db, project)
     recording = add_recording(
         db, call, status="stored", content_type="audio/mpeg", size_bytes=len(AUDIO)
     )
     recording.storage_key = f"p{project.id}/c{call.id}/r{recording.id}-1.mp3"
     make_store(settings).put(recording.storage_key, AUDIO, "audio/mpeg")
+    queue_transcript(db, call.id, recording.id, T0)
     set_tags(db, project.id, call.id, ["hot"])
     add_comment(db, project.id, call.id, None, "Called back")
     organization = db.get(Organization, project.organization_id)
@@ -225,14 +256,26 @@ def _our_objects(db: Session, settings: Settings, project: Project) -> dict[str,
     )  # fmt: skip
     db.add(callback)
     db.flush()
+    destination = create_destination(
+        db, project, kind="google_ads", name="Acme Realty Ads", config=WALK_DESTINATION
+    )
+    delivery = OutboundDelivery(
+        project_id=project.id, destination=str(destination.id), destination_id=destination.id,
+        subject_kind="call", subject_id=call.id, event_name="conversion", status="dead",
+    )  # fmt: skip
+    db.add(delivery)
+    db.flush()
     return {
         "project_id": str(project.id),
         "number_id": str(tracked.id),
         "pool_id": str(pool.id),
         "rule_id": str(rule.id),
+        "quality_rule_id": str(quality_rule.id),
         "call_id": str(call.id),
         "lead_id": str(lead.id),
         "callback_id": str(callback.id),
+        "destination_id": str(destination.id),
+        "delivery_id": str(delivery.id),
         "user_id": str(member.id),
         "key_id": str(key.key.id),
         "provider": PROVIDER,

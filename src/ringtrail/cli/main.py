@@ -11,13 +11,18 @@ from ringtrail.cli import (
     apikeys,
     callbacks,
     calls,
+    conversion_files,
+    integrations,
     numbers,
     pools,
     privacy,
     projects,
+    quality_rules,
     reports,
     rules,
+    scoring,
     secrets,
+    transcripts,
     users,
 )
 from ringtrail.cli.bots import bots as project_bots
@@ -74,12 +79,17 @@ app.add_typer(projects.app, name="project")
 app.add_typer(numbers.app, name="number")
 app.add_typer(pools.app, name="pool")
 app.add_typer(rules.app, name="rule")
+app.add_typer(quality_rules.app, name="quality")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(reports.app, name="reports")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(conversion_files.app, name="conversions")
 app.add_typer(calls.app, name="calls")
 app.add_typer(callbacks.app, name="callbacks")
+app.add_typer(integrations.app, name="integrations")
+app.add_typer(scoring.app, name="scoring")
+app.add_typer(transcripts.app, name="transcripts")
 app.command(name="sip-events")(sip_events)
 app.command()(worker)
 app.command()(simulate)

@@ -56,8 +56,25 @@ def _summary(report: JobReport) -> str:
         f"{fetch.failed} failed, {report.deleted} deleted by retention, "
         f"report rollups rebuilt for {report.rollups.days} day(s) and "
         f"{report.rollups.months} month(s), visits rolled up for "
-        f"{report.rollups.visit_days} day(s)"
+        f"{report.rollups.visit_days} day(s)" + _quality_and_deliveries(report)
     )
+
+
+def _quality_and_deliveries(report: JobReport) -> str:
+    speech, scoring = report.transcription, report.scoring
+    text = (
+        f", {speech.done} transcript(s) done, {speech.retried} to retry, {speech.failed} failed"
+        f"{f' ({speech.model_error})' if speech.model_error else ''}, "
+        f"{scoring.judged} call(s) judged by the model ({scoring.marked} marked), "
+        f"{scoring.trained} model(s) trained"
+    )
+    if report.deliveries is not None:
+        sent = report.deliveries.report
+        text += (
+            f", deliveries: {sent.accepted} accepted, {sent.rejected} rejected, "
+            f"{sent.retried} to retry, {sent.skipped} skipped, {sent.dead} dead"
+        )
+    return text
 
 
 def _configure_logging(settings: Settings) -> None:

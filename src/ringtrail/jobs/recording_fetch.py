@@ -36,6 +36,7 @@ from ringtrail.recordings.policy import (
 from ringtrail.recordings.resolvers import resolver_for
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
+from ringtrail.services.deliveries.enqueue import CallNote, note_calls
 from ringtrail.storage.models import Call, Recording
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,8 @@ def fetch_claimed(
                 error=None,
             )
         )
+        if result.rowcount == 1 and claim.project_id is not None:  # a CRM gets the link
+            note_calls(connection, [CallNote(claim.call_id, claim.project_id, "updated")], now)
     if result.rowcount == 1:
         return FetchOutcome.STORED
     store.delete(key)  # the key is this attempt's own: nobody else's audio lives there

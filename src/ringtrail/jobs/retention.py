@@ -39,6 +39,7 @@ from ringtrail.recordings.policy import RecordingStatus, retention_deadline
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.services.privacy import delete_call_rows, delete_recording_files
 from ringtrail.services.refusals import purge_refusals
+from ringtrail.services.transcripts import clear_old_call_transcripts
 from ringtrail.services.webhook_refusals import purge_webhook_refusals
 from ringtrail.storage.models import (
     Call,
@@ -116,6 +117,9 @@ def enforce_retention(
             transcripts = retention_cutoff(now, row.transcript_retention_days)
             if transcripts is not None:
                 report.transcripts += clear_old_transcripts(engine, row.id, transcripts, limit)
+                report.transcripts += clear_old_call_transcripts(
+                    engine, row.id, transcripts, limit, now
+                )
             old_calls = retention_cutoff(now, row.call_retention_days)
             if old_calls is not None:
                 report.calls += delete_old_calls(engine, store, row.id, old_calls, limit)

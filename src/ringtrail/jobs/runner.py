@@ -14,9 +14,12 @@ from datetime import datetime
 
 import httpx
 
+from ringtrail.jobs.deliveries import DeliveryJobReport, run_deliveries
 from ringtrail.jobs.recording_fetch import FetchReport, fetch_client, fetch_due_recordings
 from ringtrail.jobs.report_rollups import RollupReport, refresh_report_rollups
 from ringtrail.jobs.retention import RetentionReport, enforce_retention
+from ringtrail.jobs.scoring import SCORE_LIMIT, ScoringReport, score_and_retrain
+from ringtrail.jobs.transcription import TranscriptionReport, transcribe_due
 from ringtrail.recordings.factory import make_store
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
@@ -31,6 +34,7 @@ DEFAULT_INTERVAL_SECONDS = 30.0
 FETCH_LIMIT = 20
 RETENTION_LIMIT = 500
 ROLLUP_LIMIT = 50
+TRANSCRIBE_LIMIT = 2  # transcribing is slow: a few per pass, the other jobs between
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class JobReport:
     retention: RetentionReport = field(default_factory=RetentionReport)
     replayed: int = 0  # spooled webhook requests ingested late (services.webhook_spool)
     callbacks: PlaceReport = field(default_factory=PlaceReport)
+    deliveries: DeliveryJobReport | None = None  # jobs.deliveries
+    scoring: ScoringReport = field(default_factory=ScoringReport)  # jobs.scoring
+    transcription: TranscriptionReport = field(default_factory=TranscriptionReport)
 
 
 def run_due_jobs(
@@ -56,9 +63,11 @@ def run_due_jobs(
     retention_limit: int = RETENTION_LIMIT,
     rollup_limit: int = ROLLUP_LIMIT,
     caller: OutboundCaller | None = None,
+    transcribe_limit: int = TRANSCRIBE_LIMIT,
 ) -> JobReport:
     """One pass of every job as of `now`: retention, recording fetches, spooled webhook
-    requests left behind, report rollups, callback calls due (services.callback_calls).
+    requests left behind, report rollups, callback calls due (services.callback_calls),
+    transcription of stored recordings (jobs.transcription).
 
     `deleted` counts the recordings retention deleted; `retention` has the rest."""
     store = store or make_store(runtime.settings)
@@ -77,12 +86,18 @@ def run_due_jobs(
         runtime.settings.public_url,
         now,
     )
+    transcription = transcribe_due(runtime, now, store=store, limit=transcribe_limit)
+    scoring = score_and_retrain(runtime.sessions, now)
+    deliveries = run_deliveries(runtime, now)
     deleted = retention.recordings
     busy = (
-        retention.busy
+        deliveries.busy
+        or retention.busy
         or fetch.claimed >= fetch_limit
         or rollups.days >= rollup_limit
         or rollups.visit_days > 0
+        or scoring.judged >= SCORE_LIMIT
+        or transcription.done + transcription.failed >= transcribe_limit
     )
     return JobReport(
         fetch=fetch,
@@ -92,6 +107,9 @@ def run_due_jobs(
         retention=retention,
         replayed=replayed,
         callbacks=callbacks,
+        deliveries=deliveries,
+        scoring=scoring,
+        transcription=transcription,
     )
 
 
@@ -130,6 +148,24 @@ class JobWorker:
                 report.fetch.retried,
                 report.fetch.failed,
                 report.deleted,
+            )
+        if report.transcription.claimed:
+            log.info(
+                "jobs: %d transcript(s) done, %d to retry, %d failed %s",
+                report.transcription.done,
+                report.transcription.retried,
+                report.transcription.failed,
+                report.transcription.model_error or "",
+            )
+        sent = report.deliveries.report if report.deliveries else None
+        if sent is not None and sent.claimed:
+            log.info(
+                "jobs: deliveries %d accepted, %d to retry, %d rejected, %d skipped, %d dead",
+                sent.accepted,
+                sent.retried,
+                sent.rejected,
+                sent.skipped,
+                sent.dead,
             )
         kept = report.retention
         if kept.transcripts or kept.calls or kept.visits or kept.visitors:

@@ -69,7 +69,15 @@ from ringtrail.domain.pools import resolve_timings
 from ringtrail.domain.reports.periods import local_day
 from ringtrail.leases.history import write_transaction
 from ringtrail.services.callbacks import WrittenCall, settle_callbacks
+from ringtrail.services.deliveries.enqueue import (
+    CallEventName,
+    CallNote,
+    LeadNote,
+    note_calls,
+    note_leads,
+)
 from ringtrail.services.leads import link_call_leads
+from ringtrail.services.quality_rules import apply_to_ended_calls
 from ringtrail.services.reports.rollups import mark_days
 from ringtrail.services.sip_trunks import source_of, trunk_projects
 from ringtrail.storage.models import (
@@ -288,6 +296,15 @@ def _trunk_source(item: _CallWork) -> str | None:
     return next(filter(None, (source_of(event.payload) for event in item.group)), None)
 
 
+def _ended_call_ids(work: Sequence[_CallWork]) -> list[int]:
+    """The calls this batch ended: the quality rules run on them (services/quality_rules.py)."""
+    return [
+        item.row["id"]
+        for item in work
+        if item.values.get("ended_at") is not None and item.row.get("ended_at") is None
+    ]
+
+
 def _written_calls(work: Sequence[_CallWork]) -> list[WrittenCall]:
     """The changed calls of a project, as the callback rule sees them once written."""
     written = []
@@ -356,6 +373,8 @@ class CallIngestion:
             settle_callbacks(connection, _written_calls(changed))
             self.schedule_recordings(connection, batch, changed, now)
             self.mark_report_days(connection, batch, changed, now)
+            self.queue_deliveries(connection, changed, now)
+            apply_to_ended_calls(connection, _ended_call_ids(changed), now)
         by_key = {w.key: w for w in work}
         results = []
         for event in events:
@@ -587,6 +606,25 @@ class CallIngestion:
         ]
         if moved:
             connection.execute(_EVENTS_TO_PROJECT, moved)
+
+    def queue_deliveries(
+        self, connection: Connection, work: Sequence[_CallWork], now: datetime
+    ) -> None:
+        """Conversions and CRM events for calls that started, ended or changed, and for the
+        leads they opened (services.deliveries.enqueue; a failure there loses no call)."""
+        calls: list[CallNote] = []
+        leads: list[LeadNote] = []
+        for item in work:
+            project_id = item.values.get("project_id", item.row["project_id"])
+            if project_id is None:
+                continue
+            ended = item.values.get("ended_at") is not None and item.row.get("ended_at") is None
+            event: CallEventName = "ended" if ended else "started" if item.created else "updated"
+            calls.append(CallNote(item.row["id"], project_id, event))
+            if item.new_lead is not None and item.values.get("lead_id") is not None:
+                leads.append(LeadNote(item.values["lead_id"], project_id, "call"))
+        note_leads(connection, leads, now)
+        note_calls(connection, calls, now)
 
     def schedule_recordings(
         self,

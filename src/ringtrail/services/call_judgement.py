@@ -13,8 +13,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from ringtrail.services.deliveries.enqueue import note_call_changed
 from ringtrail.services.reports.rollups import mark_calls_changed
 from ringtrail.storage.models import Call, CallScore, Lead
+from ringtrail.storage.models.base import utcnow
 
 Judge = Literal["user", "rule", "model"]
 JUDGES: tuple[Judge, ...] = ("user", "rule", "model")
@@ -75,4 +77,6 @@ def judge_call(
     db.flush()
     if call.project_id is not None:
         mark_calls_changed(db, call.project_id, days)
+        if changed:
+            note_call_changed(db, call, utcnow())
     return changed

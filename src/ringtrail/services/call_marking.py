@@ -15,9 +15,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ringtrail.services.call_judgement import judge_call
+from ringtrail.services.deliveries.enqueue import note_call_changed
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.reports.rollups import mark_calls_changed
-from ringtrail.storage.models import Call, CallComment, CallTag, Tag
+from ringtrail.storage.models import Call, CallComment, CallTag, CallTagRemoval, Tag
+from ringtrail.storage.models.base import utcnow
 
 SET_BY_USER: Final = "user"
 MAX_TAG_LENGTH = 100
@@ -61,8 +63,15 @@ def clean_tag_names(names: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def set_tags(db: Session, project_id: int, call_id: int, names: Sequence[str]) -> list[str]:
-    """Make `names` the call's tags (creating the project's new tags); the names, sorted."""
+def set_tags(
+    db: Session, project_id: int, call_id: int, names: Sequence[str], user_id: int | None = None
+) -> list[str]:
+    """Make `names` the call's tags (creating the project's new tags); the names, sorted.
+
+    A person's edit: tags a rule or the model set and the person kept stay theirs; a tag the
+    person took off is recorded (`CallTagRemoval`) so no rule puts it back, until the person
+    adds it again.
+    """
     call = _call(db, project_id, call_id)
     wanted = clean_tag_names(names)
     existing = {
@@ -77,15 +86,28 @@ def set_tags(db: Session, project_id: int, call_id: int, names: Sequence[str]) -
     db.flush()
     keep = {existing[name].id for name in wanted}
     current = set(db.scalars(select(CallTag.tag_id).where(CallTag.call_id == call.id)))
+    now = utcnow()
     if current - keep:
         db.execute(
             delete(CallTag).where(CallTag.call_id == call.id, CallTag.tag_id.in_(current - keep))
         )
+        removed = set(
+            db.scalars(select(CallTagRemoval.tag_id).where(CallTagRemoval.call_id == call.id))
+        )
+        for tag_id in sorted(current - keep - removed):
+            db.add(CallTagRemoval(call_id=call.id, tag_id=tag_id, user_id=user_id, removed_at=now))
+    if keep - current:
+        db.execute(
+            delete(CallTagRemoval).where(
+                CallTagRemoval.call_id == call.id, CallTagRemoval.tag_id.in_(keep - current)
+            )
+        )
     for tag_id in sorted(keep - current):
-        db.add(CallTag(call_id=call.id, tag_id=tag_id))
+        db.add(CallTag(call_id=call.id, tag_id=tag_id, set_by=SET_BY_USER, set_at=now))
     db.flush()
     if current != keep:
         mark_calls_changed(db, project_id, [call.started_at])
+        note_call_changed(db, call, utcnow())
     return sorted(wanted)
 
 
@@ -141,4 +163,5 @@ def set_deal_value(db: Session, project_id: int, call_id: int, value: Decimal | 
         call.deal_value = stored
         db.flush()
         mark_calls_changed(db, project_id, [call.started_at])
+        note_call_changed(db, call, utcnow())
     return call

@@ -38,6 +38,7 @@ from ringtrail.domain.privacy import mask_phone
 from ringtrail.domain.reports.facts import DURATION_BUCKETS, NOT_ANSWERED_BUCKET, CallOrigin
 from ringtrail.services.errors import InvalidInput, NotFound
 from ringtrail.services.reports.engine import visitor_region_column
+from ringtrail.services.transcripts import transcript_contains
 from ringtrail.storage.models import (
     Call,
     CallComment,
@@ -105,6 +106,7 @@ class CallFilters:
     hour_of_week: str | None = None
     search: str | None = None
     sources: Sequence[str] = ()
+    transcript: str | None = None  # text said on the call (services/transcripts.py)
     campaigns: Sequence[str] = ()
 
 
@@ -163,13 +165,27 @@ class CallCommentEntry:
 
 @dataclass(frozen=True)
 class CallScoreEntry:
-    """One judgement of a call, oldest first: by a person ("user") or a model."""
+    """One judgement of a call, oldest first: by a person ("user"), a rule or the model."""
 
     created_at: datetime
     scored_by: str
     label: str
     user_id: int | None
     score: float | None
+    detail: str | None = None
+    """The rule ("rule:3 Spam") or the model version that judged."""
+    author: str | None = None
+    """The person's name (or email) for a person's mark."""
+
+
+@dataclass(frozen=True)
+class CallTagEntry:
+    """A tag on the call with who put it there ("user", "rule" or "model") and when."""
+
+    name: str
+    set_by: str
+    set_at: datetime | None
+    detail: str | None
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,9 @@ class CallDetail(CallSummary):
     events: list[CallEventEntry] = field(default_factory=list)
     comments: list[CallCommentEntry] = field(default_factory=list)
     scores: list[CallScoreEntry] = field(default_factory=list)
+    target_set_at: datetime | None = None
+    """When the mark that stands (`is_target`, set by `target_set_by`) was made."""
+    tag_sources: list[CallTagEntry] = field(default_factory=list)
     callback_at: datetime | None = None
     """When a callback this call needed was settled (domain/callbacks.py), None while open."""
     callback_resolution: str | None = None
@@ -452,6 +471,10 @@ def _conditions(
         found = _search(filters.search, by_caller=by_caller)
         if found is not None:
             conditions.append(found)
+    if filters.transcript is not None:
+        said = transcript_contains(filters.transcript)
+        if said is not None:
+            conditions.append(said)
     return conditions
 
 
@@ -644,11 +667,18 @@ def get_call(
         .where(CallComment.call_id == call.id)
         .order_by(CallComment.created_at, CallComment.id)
     )
-    scores = db.scalars(
-        select(CallScore)
-        .where(CallScore.call_id == call.id)
-        .order_by(CallScore.created_at, CallScore.id)
-    )
+    scores = [
+        CallScoreEntry(
+            score.created_at, score.scored_by, score.label, score.user_id, score.score,
+            score.model_version, name or email,
+        )
+        for score, name, email in db.execute(
+            select(CallScore, User.name, User.email)
+            .outerjoin(User, User.id == CallScore.user_id)
+            .where(CallScore.call_id == call.id)
+            .order_by(CallScore.created_at, CallScore.id)
+        )
+    ]  # fmt: skip
     return CallDetail(
         **_summary_values(
             call,
@@ -683,10 +713,26 @@ def get_call(
             )
             for comment, name, email in comments
         ],
-        scores=[
-            CallScoreEntry(
-                score.created_at, score.scored_by, score.label, score.user_id, score.score
+        scores=scores,
+        target_set_at=_target_set_at(call, scores),
+        tag_sources=[
+            CallTagEntry(name, set_by, set_at, detail)
+            for name, set_by, set_at, detail in db.execute(
+                select(Tag.name, CallTag.set_by, CallTag.set_at, CallTag.set_detail)
+                .join(Tag, Tag.id == CallTag.tag_id)
+                .where(CallTag.call_id == call.id)
+                .order_by(Tag.name)
             )
-            for score in scores
         ],
     )
+
+
+def _target_set_at(call: Call, scores: list[CallScoreEntry]) -> datetime | None:
+    """When the standing mark was made: the latest score by its judge with its label."""
+    if call.is_target is None:
+        return None
+    label = "target" if call.is_target else "non_target"
+    for score in reversed(scores):
+        if score.scored_by == (call.target_set_by or "user") and score.label == label:
+            return score.created_at
+    return None

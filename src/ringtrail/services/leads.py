@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ringtrail.domain.form_fields import MAX_FIELDS, MAX_NAME_LENGTH, MAX_VALUE_LENGTH, is_email
 from ringtrail.domain.phones import InvalidPhoneNumber, to_e164
+from ringtrail.services.deliveries.enqueue import note_lead_created
 from ringtrail.services.errors import InvalidInput
 from ringtrail.services.reports.rollups import mark_calls_changed
 from ringtrail.services.visit_tokens import BadToken, TokenSigner
@@ -174,6 +175,7 @@ def record_lead(
             raise
         return LeadOutcome(existing, False)
     mark_calls_changed(session, project.id, [now])
+    note_lead_created(session, lead, now)
     return LeadOutcome(lead, True)
 
 

@@ -8,7 +8,9 @@ Definitions (docs/reports.md):
 - unique, first-time, repeat: as worded in domain/calls.py (`CALLER_TERMS`); repeat is not
   unique;
 - target / non-target: judged by sales or a model; unjudged calls are neither;
-- unique-target: unique and target; first-target: first-time and target.
+- unique-target: unique and target; first-target: first-time and target;
+- target by user, by rule, by model: target calls by who set the mark (services/
+  call_judgement.py); a mark with no judge recorded (older data) counts as a person's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, fields
 from operator import add, attrgetter
 
 from ringtrail.domain.reports.facts import CallFact
+
+_MACHINES = ("rule", "model")
 
 
 def ratio(part: float, whole: float) -> float | None:
@@ -44,6 +48,12 @@ class CallCounts:
     """Ring time before the answer, of answered calls that report an answer moment."""
     waited: int = 0
     """Answered calls whose wait is known (the divisor of the average wait)."""
+    target_by_user: int = 0
+    """Target calls marked by a person (the three by-judge counts add up to `target`)."""
+    target_by_rule: int = 0
+    """Target calls marked by a quality rule."""
+    target_by_model: int = 0
+    """Target calls marked by the classifier."""
 
     @classmethod
     def of(cls, fact: CallFact) -> CallCounts:
@@ -69,6 +79,9 @@ class CallCounts:
             max(fact.talk_seconds or 0, 0) if fact.answered else 0,
             wait or 0,
             int(wait is not None),
+            int(is_target is True and fact.target_set_by not in _MACHINES),
+            int(is_target is True and fact.target_set_by == "rule"),
+            int(is_target is True and fact.target_set_by == "model"),
         )
 
     def __add__(self, other: CallCounts) -> CallCounts:

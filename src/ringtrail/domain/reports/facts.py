@@ -67,6 +67,8 @@ class CallFact:
     landing_page: str = NOT_SET
     caller_region: str = NOT_SET
     visitor_region: str = NOT_SET
+    target_set_by: str | None = None
+    """Who set the target mark: "user", "rule" or "model"."""
 
     @property
     def answered(self) -> bool:

@@ -168,10 +168,17 @@ def label_column(key: str, label: str) -> Column:
     return Column(key, label, ValueKind.TEXT)
 
 
+JUDGE_COLUMNS = (
+    Column("target_by_user", N_("Target: by people"), ValueKind.COUNT),
+    Column("target_by_rule", N_("Target: by rules"), ValueKind.COUNT),
+    Column("target_by_model", N_("Target: by the model"), ValueKind.COUNT),
+)
+"""Target calls by who marked them; the three add up to "Target calls"."""
 CALL_COLUMNS = (
     Column("calls", N_("Calls"), ValueKind.COUNT),
     Column("unique", N_("Unique calls"), ValueKind.COUNT),
     Column("target", N_("Target calls"), ValueKind.COUNT),
+    *JUDGE_COLUMNS,
     Column("target_share", N_("Target share"), ValueKind.SHARE),
 )
 """The call figures most tables show for each of their rows."""
@@ -184,7 +191,17 @@ def call_cells(counts: CallCounts) -> dict[str, Any]:
         "calls": counts.calls,
         "unique": counts.unique,
         "target": counts.target,
+        **judge_cells(counts),
         "target_share": counts.target_share,
+    }
+
+
+def judge_cells(counts: CallCounts) -> dict[str, int]:
+    """The cells of `JUDGE_COLUMNS`: target calls by people, by rules and by the model."""
+    return {
+        "target_by_user": counts.target_by_user,
+        "target_by_rule": counts.target_by_rule,
+        "target_by_model": counts.target_by_model,
     }
 
 

@@ -321,7 +321,7 @@ def call_facts(
         Call.id, Call.started_at, Call.answered_at, Call.status, Call.talk_seconds,
         Call.is_first_time, Call.is_unique, Call.is_target, Call.attribution_kind,
         Call.source, Call.medium, Call.campaign, Call.keyword, Call.landing_page,
-        Call.caller_region,
+        Call.caller_region, Call.target_set_by,
     ]  # fmt: skip
     if with_visitor_region:
         columns.append(visitor_region_column())
@@ -346,7 +346,8 @@ def call_facts(
                 text(row[12]),
                 text(row[13]),
                 text(row[14]),
-                text(row[15]) if with_visitor_region else NOT_SET,
+                text(row[16]) if with_visitor_region else NOT_SET,
+                row[15],
             )
         )
     return facts
@@ -437,6 +438,8 @@ def _sql_measures() -> list[Any]:
     def count(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
+    by_machine = func.coalesce(Call.target_set_by, "user").in_(["rule", "model"])
+
     return [
         count(Call.id.is_not(None)),  # a sum, so no rows at all gives NULL, as the others do
         count(answered),
@@ -451,6 +454,9 @@ def _sql_measures() -> list[Any]:
         func.sum(case((answered, func.greatest(func.coalesce(Call.talk_seconds, 0), 0)), else_=0)),
         func.sum(func.coalesce(wait, 0)),
         count(wait.is_not(None)),
+        count(and_(Call.is_target.is_(True), ~by_machine)),
+        count(and_(Call.is_target.is_(True), Call.target_set_by == "rule")),
+        count(and_(Call.is_target.is_(True), Call.target_set_by == "model")),
     ]
 
 

@@ -22,9 +22,11 @@ from ringtrail.services.money.returns import (
     money_by_channel,
 )
 from ringtrail.services.reports.context import (
+    JUDGE_COLUMNS,
     TOP_ROWS,
     ReportContext,
     headline,
+    judge_cells,
     label_column,
 )
 from ringtrail.services.reports.engine import ReportScope, call_rows, lead_rows, regroup, sum_by
@@ -88,6 +90,7 @@ def campaigns(context: ReportContext) -> Report:
             label_column("campaign", N_("Campaign")),
             Column("calls", N_("Calls"), ValueKind.COUNT),
             Column("target", N_("Target calls"), ValueKind.COUNT),
+            *JUDGE_COLUMNS,
             Column("target_share", N_("Target share"), ValueKind.SHARE),
             Column("cost", N_("Cost"), ValueKind.MONEY),
             Column("cost_per_call", N_("Cost per call"), ValueKind.MONEY),
@@ -129,6 +132,7 @@ def _campaign_cells(counts: CallCounts, cost: Decimal | None) -> dict[str, Any]:
     return {
         "calls": counts.calls,
         "target": counts.target,
+        **judge_cells(counts),
         "target_share": counts.target_share,
         "cost": None if cost is None else cost.quantize(CENT),
         "cost_per_call": cost_per(cost, counts.calls),
@@ -151,6 +155,7 @@ def _profit_cells(counts: CallCounts, leads: int, money: Money) -> dict[str, Any
     return {
         "calls": counts.calls,
         "target": counts.target,
+        **judge_cells(counts),
         "leads": leads,
         "customers": money.customers,
         "cost": None if cost is None else cost.quantize(CENT),
@@ -167,6 +172,7 @@ def _profit_cells(counts: CallCounts, leads: int, money: Money) -> dict[str, Any
 PROFIT_COLUMNS = [
     Column("calls", N_("Calls"), ValueKind.COUNT),
     Column("target", N_("Target calls"), ValueKind.COUNT),
+    *JUDGE_COLUMNS,
     Column("leads", N_("Leads"), ValueKind.COUNT),
     Column("customers", N_("Customers"), ValueKind.COUNT),
     Column("cost", N_("Cost"), ValueKind.MONEY),

@@ -12,10 +12,12 @@ from ringtrail.services.errors import InvalidInput
 from ringtrail.services.reports.call_lists import callback_delays, callbacks_by_day
 from ringtrail.services.reports.context import (
     CALL_COLUMNS,
+    JUDGE_COLUMNS,
     TOP_ROWS,
     ReportContext,
     call_cells,
     headline,
+    judge_cells,
     label_column,
     ranked,
     share_of,
@@ -304,6 +306,7 @@ def quality(context: ReportContext) -> Report:
             Column("calls", N_("Calls"), ValueKind.COUNT),
             Column("judged", N_("Judged calls"), ValueKind.COUNT),
             Column("target", N_("Target calls"), ValueKind.COUNT),
+            *JUDGE_COLUMNS,
             Column("non_target", N_("Non-target calls"), ValueKind.COUNT),
             Column("target_share", N_("Target share"), ValueKind.SHARE),
             Column("goal", N_("Goal"), ValueKind.SHARE),
@@ -324,10 +327,26 @@ def quality(context: ReportContext) -> Report:
             ),
             headline("goal", N_("Goal"), ValueKind.SHARE, goal),
             headline("judged", N_("Judged calls"), ValueKind.COUNT, now.judged, before.judged),
+            *(
+                headline(
+                    column.key,
+                    column.label,
+                    ValueKind.COUNT,
+                    getattr(now, column.key),
+                    getattr(before, column.key),
+                )
+                for column in JUDGE_COLUMNS
+            ),
         ],
         tables=[table],
         charts=[Chart(ChartKind.BAR, "quality", "source", ["target_share"], N_("Target share"))],
-        notes=[N_("The target share counts judged calls only; unjudged calls are left out.")],
+        notes=[
+            N_("The target share counts judged calls only; unjudged calls are left out."),
+            N_(
+                "Target calls are counted by who marked them: people, rules and the model; a"
+                " person's mark always wins, and the three add up to the target calls."
+            ),
+        ],
     )
 
 
@@ -339,6 +358,7 @@ def _quality_cells(counts: CallCounts, percent: int) -> dict[str, Any]:
         "calls": counts.calls,
         "judged": counts.judged,
         "target": counts.target,
+        **judge_cells(counts),
         "non_target": counts.non_target,
         "target_share": share,
         "goal": percent / 100,

@@ -24,6 +24,7 @@ from ringtrail.storage.models.calls import (
 from ringtrail.storage.models.deliveries import IntegrationDestination, OutboundDelivery
 from ringtrail.storage.models.money import AdCost, Deal
 from ringtrail.storage.models.pool_state import PoolOverflow, PoolSlot
+from ringtrail.storage.models.quality_rules import CallTagRemoval, QualityRule
 from ringtrail.storage.models.refusals import TrackingRefusal
 from ringtrail.storage.models.rollups import (
     CallMonthRollup,
@@ -38,8 +39,10 @@ from ringtrail.storage.models.rollups import (
     VisitRollupDay,
     VisitSourceRollup,
 )
+from ringtrail.storage.models.scoring import ScoringModel
 from ringtrail.storage.models.telephony import TelephonyAccount
 from ringtrail.storage.models.tracking import NumberLease, Pool, SourceRule, TrackingNumber
+from ringtrail.storage.models.transcripts import CallTranscript
 from ringtrail.storage.models.visits import Visit, Visitor
 from ringtrail.storage.models.webhook_refusals import WebhookRefusal
 
@@ -56,24 +59,28 @@ __all__ = [
     "CallScore",
     "CallSourceRollup",
     "CallTag",
+    "CallTagRemoval",
+    "CallTranscript",
     "CallbackRequest",
     "Deal",
+    "IntegrationDestination",
     "Lead",
     "LeadRollup",
     "Membership",
     "MoneyRollup",
     "NumberLease",
     "Organization",
-    "IntegrationDestination",
     "OutboundDelivery",
     "Pool",
     "PoolOverflow",
     "PoolSlot",
     "Project",
+    "QualityRule",
     "Recording",
     "RollupDay",
     "RollupDirty",
     "RollupMonth",
+    "ScoringModel",
     "SourceRule",
     "Tag",
     "TelephonyAccount",

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringtrail.storage.models.base import Base, CreatedMixin, IdMixin, IdType
+from ringtrail.storage.models.base import Base, CreatedMixin, IdMixin, IdType, utcnow
 
 
 class Call(IdMixin, CreatedMixin, Base):
@@ -216,7 +216,7 @@ class Tag(IdMixin, CreatedMixin, Base):
 
 
 class CallTag(Base):
-    """A tag on a call."""
+    """A tag on a call, with who put it there ("user", "rule" or "model") and when."""
 
     __tablename__ = "call_tags"
 
@@ -226,6 +226,10 @@ class CallTag(Base):
     tag_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    set_by: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+    set_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # The rule or model version that set it ("rule:3 Spam"); None for a person.
+    set_detail: Mapped[str | None] = mapped_column(String(100))
 
 
 class CallScore(IdMixin, CreatedMixin, Base):

@@ -75,3 +75,7 @@ class OutboundDelivery(IdMixin, CreatedMixin, Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     claimed_until: Mapped[datetime | None] = mapped_column()
     last_attempt_at: Mapped[datetime | None] = mapped_column()
+    # The worker pass holding the claim: only it may write the outcome (a fencing token).
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    # What the conversion rule made of the facts when it was sent: name, value, currency.
+    conversion: Mapped[dict[str, Any] | None] = mapped_column()

@@ -33,6 +33,9 @@ class CallMeasures:
     talk_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     waited: Mapped[int] = mapped_column(Integer, default=0)
+    target_by_user: Mapped[int] = mapped_column(Integer, default=0)
+    target_by_rule: Mapped[int] = mapped_column(Integer, default=0)
+    target_by_model: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CallRollup(CallMeasures, Base):

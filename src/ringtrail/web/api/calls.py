@@ -106,10 +106,20 @@ class CallCommentOut(Output):
 
 class CallScoreOut(Output):
     created_at: datetime
-    scored_by: str
+    scored_by: str = Field(description='"user" (a person), "rule" or "model"')
     label: str
     user_id: int | None
     score: float | None
+    detail: str | None = Field(
+        default=None, description='The rule ("rule:3 Spam") or model version that judged'
+    )
+
+
+class CallTagSourceOut(Output):
+    name: str
+    set_by: str = Field(description='"user" (a person), "rule" or "model"')
+    set_at: datetime | None
+    detail: str | None = Field(description="The rule or model version that set it")
 
 
 class CallDetailOut(CallOut):
@@ -126,7 +136,13 @@ class CallDetailOut(CallOut):
     provider: str
     provider_call_id: str
     forwarded_to: str | None
-    target_set_by: str | None = Field(description='"user" when a person set is_target')
+    target_set_by: str | None = Field(
+        description='Who set is_target: "user" (a person; always wins), "rule" or "model"'
+    )
+    target_set_at: datetime | None = Field(default=None, description="When is_target was set")
+    tag_sources: list[CallTagSourceOut] = Field(
+        default_factory=list, description="Each tag with who set it and when"
+    )
     deal_value: float | None
     events: list[CallEventOut]
     comments: list[CallCommentOut]
@@ -197,6 +213,10 @@ def list_(
             description="Caller number digits, or text in source, campaign or keyword",
         ),
     ] = None,
+    transcript: Annotated[
+        str | None,
+        Query(max_length=MAX_SEARCH_LENGTH, description="Text said on the call (its transcript)"),
+    ] = None,
     status: Annotated[list[CallStatus] | None, Query(description="Repeatable: any of")] = None,
     first_time: Flag = None,
     unique: Flag = None,
@@ -239,6 +259,7 @@ def list_(
         duration=duration,
         hour_of_week=hour_of_week,
         search=search,
+        transcript=transcript,
     )
     masked = not principal.may(Permission.SEE_CALLER_NUMBERS)
     try:

@@ -24,6 +24,7 @@ PHASE_LABELS: dict[str, str] = {
 }
 SCORER_LABELS: dict[str, str] = {
     "user": N_("by a person"),
+    "rule": N_("by a rule"),
     "model": N_("by the model"),
 }
 RULE_FIELD_LABELS: dict[str, str] = {

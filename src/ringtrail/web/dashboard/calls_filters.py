@@ -72,6 +72,7 @@ FILTER_LABELS: dict[str, str] = {
     "number": N_("Tracking number"),
     "caller": N_("Caller"),
     "search": N_("Search"),
+    "transcript": N_("Said on the call"),
 }
 """Every key the calls log reads, in the order of its canonical query, with its label."""
 
@@ -82,7 +83,18 @@ DIMENSION_KEYS = frozenset(
 """Keys where an empty value is a filter: the calls without that value ("(not set)")."""
 FLAG_KEYS = frozenset({"first_time", "unique", "target", "needs_callback"})
 FORM_FIELDS = frozenset(
-    {"from", "to", "source", "campaign", "status", "first_time", "target", "tag", "search"}
+    {
+        "from",
+        "to",
+        "source",
+        "campaign",
+        "status",
+        "first_time",
+        "target",
+        "tag",
+        "search",
+        "transcript",
+    }
 )
 """Keys the filter form has a field for: sent empty by the form, where empty means "any"."""
 
@@ -169,6 +181,7 @@ class CallsQuery:
             duration=self.first("duration"),
             hour_of_week=self.first("hour_of_week"),
             search=self.first("search"),
+            transcript=self.first("transcript"),
         )
 
 

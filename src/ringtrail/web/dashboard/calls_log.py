@@ -47,12 +47,15 @@ from ringtrail.web.dashboard.calls_filters import (
 )
 from ringtrail.web.dashboard.errors import PageNotFound
 from ringtrail.web.dashboard.identity import RequiredUser
+from ringtrail.web.dashboard.integrations_pages import STATUS_LABELS as DELIVERY_STATUS_LABELS
+from ringtrail.web.dashboard.integrations_pages import call_delivery_rows
 from ringtrail.web.dashboard.pages import ProjectId
 from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.redirects import see_other
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.state import dashboard_of
 from ringtrail.web.dashboard.templating import request_locale
+from ringtrail.web.dashboard.transcript_pages import transcript_context
 from ringtrail.web.deps import DbSession
 from ringtrail.web.export_links import recording_links
 from ringtrail.web.recordings import STREAM_ROUTE
@@ -234,6 +237,9 @@ def _call_page(
         "list_query": list_query.query(),
         "error": error,
         "max_comment_length": MAX_COMMENT_LENGTH,
+        "call_deliveries": call_delivery_rows(db, opened.project, detail.id),
+        "delivery_status_labels": DELIVERY_STATUS_LABELS,
+        **transcript_context(db, opened.project, detail.id),
     }
     return dashboard_of(request).templates.render(
         request, "call.html", context, status_code=status_code
@@ -323,7 +329,7 @@ def post_tags(
         project_id,
         call_id,
         list_query,
-        lambda project, call: set_tags(db, project, call, names),
+        lambda project, call: set_tags(db, project, call, names, user.id),
     )
 
 

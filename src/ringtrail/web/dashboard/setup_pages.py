@@ -23,6 +23,7 @@ from ringtrail.web.dashboard.project_access import OpenProject, open_project
 from ringtrail.web.dashboard.routing import dashboard_router
 from ringtrail.web.dashboard.settings_common import N_, local_time
 from ringtrail.web.dashboard.state import dashboard_of
+from ringtrail.web.dashboard.transcript_pages import speech_context
 from ringtrail.web.deps import DbSession
 
 router = dashboard_router()
@@ -85,6 +86,7 @@ def _page(
         "snippet": tracking_tag(public_base_url(request), project.public_key),
         "check_url": "",
         "findings": None,
+        **speech_context(db, dashboard_of(request).settings, project.id),
         **(extra or {}),
     }
     return dashboard_of(request).templates.render(request, "setup.html", context)

@@ -61,6 +61,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("status_code", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("conversion", JSON, nullable=True))
         batch_op.create_index(
             batch_op.f("ix_outbound_deliveries_destination_id"), ["destination_id"], unique=False
         )
@@ -83,6 +85,8 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_outbound_deliveries_destination_id"))
         for column in (
+            "conversion",
+            "claimed_by",
             "last_attempt_at",
             "claimed_until",
             "status_code",

@@ -19,6 +19,17 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const event of ["play", "pause", "ended"]) recording.addEventListener(event, show);
   }
 
+  // A transcript line's time plays the recording from there (the link opens the audio at that
+  // moment when scripts do not run).
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-seek]") : null;
+    const audio = document.querySelector("[data-calls-audio]");
+    if (!link || !audio) return;
+    event.preventDefault();
+    audio.currentTime = Number(link.dataset.seek) || 0;
+    audio.play();
+  });
+
   const typing = (target) =>
     target instanceof HTMLElement &&
     (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
