@@ -10,13 +10,12 @@ JSON, and `fail_next` makes the next create answer an error (e.g. 400 with code 
 from __future__ import annotations
 
 import base64
-import json
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 
 @dataclass
@@ -45,14 +44,11 @@ class TwilioStub:
     def start(self) -> TwilioStub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
+        class Handler(StubHandler):
             def do_POST(self) -> None:
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) != 4 or parts[0] != "2010-04-01" or parts[3] != "Calls.json":
-                    return self._answer(404, {"code": 20404, "message": "not found"})
+                    return self.send_json(404, {"code": 20404, "message": "not found"})
                 expected = base64.b64encode(
                     f"{stub.account_sid}:{stub.auth_token}".encode()
                 ).decode()
@@ -60,18 +56,18 @@ class TwilioStub:
                     parts[2] != stub.account_sid
                     or self.headers.get("Authorization") != f"Basic {expected}"
                 ):
-                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                    return self.send_json(401, {"code": 20003, "message": "Authenticate"})
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
                 if stub.fail_next is not None:
                     status, code = stub.fail_next
                     stub.fail_next = None
-                    return self._answer(
+                    return self.send_json(
                         status, {"code": code, "message": "refused", "status": status}
                     )
                 sid = "CA" + uuid.uuid4().hex
                 stub.calls.append(StubCall(sid, parts[2], form))
-                self._answer(
+                self.send_json(
                     201,
                     {
                         "sid": sid,
@@ -84,20 +80,8 @@ class TwilioStub:
                     },
                 )
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)

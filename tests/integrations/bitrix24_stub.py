@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 TELEPHONY = (
     "telephony.externalcall.register",
@@ -161,14 +163,11 @@ class Bitrix24Stub:
     def start(self) -> Bitrix24Stub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
+        class Handler(StubHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 if url.path.rstrip("/") != "/oauth/token":
-                    return self._answer(404, {"error": "NOT_FOUND"})
+                    return self.send_json(404, {"error": "NOT_FOUND"})
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 with stub._lock:
                     stub.calls.append(("oauth.token", query))
@@ -178,13 +177,13 @@ class Bitrix24Stub:
                         or query.get("client_secret") != stub.client_secret
                         or query.get("refresh_token") != stub.refresh_token
                     ):
-                        return self._answer(
+                        return self.send_json(
                             400, {"error": "invalid_grant", "error_description": "Invalid grant"}
                         )
                     number = int(stub.access_token.rsplit("-", 1)[1]) + 1
                     stub.access_token = f"access-{number}"
                     stub.refresh_token = f"refresh-{number}"
-                    return self._answer(
+                    return self.send_json(
                         200,
                         {
                             "access_token": stub.access_token,
@@ -212,12 +211,12 @@ class Bitrix24Stub:
                         else ("NO_AUTH_FOUND")
                     )
                 else:
-                    return self._answer(404, {"error": "NOT_FOUND"})
+                    return self.send_json(404, {"error": "NOT_FOUND"})
                 method = parts[-1].removesuffix(".json").lower()
                 with stub._lock:
                     stub.calls.append((method, params))
                     if not authorised:
-                        return self._answer(
+                        return self.send_json(
                             401, {"error": error, "error_description": "Unable to authorize"}
                         )
                     failing = next((k for k in stub.fail_method if method.startswith(k)), None)
@@ -225,28 +224,16 @@ class Bitrix24Stub:
                         status, code = (
                             stub.fail_method.pop(failing) if failing else stub.fail_next.pop(0)
                         )
-                        return self._answer(status, {"error": code, "error_description": code})
+                        return self.send_json(status, {"error": code, "error_description": code})
                     try:
                         result = stub._method(method, params, is_app)
                     except Refusal as exc:
                         body = {"error": exc.error, "error_description": exc.description}
-                        return self._answer(exc.status, body)
-                    return self._answer(200, {"result": result, "time": {"duration": 0.01}})
+                        return self.send_json(exc.status, body)
+                    return self.send_json(200, {"result": result, "time": {"duration": 0.01}})
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)

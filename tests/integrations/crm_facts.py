@@ -52,3 +52,18 @@ def call_facts(**changes: Any) -> ConversionFacts:
 
 def event(name: str, sequence: int = 0) -> Conversion:
     return Conversion(name=name, value=None, currency="UAH", event=name, sequence=sequence)
+
+
+def answered_call_facts(values: dict[str, Any], changes: dict[str, Any]) -> ConversionFacts:
+    """An answered 95-second call from +380501234567 to a Kyiv project in UAH; `values` (the
+    test module's) and then `changes` (the test's) add or replace fields."""
+    base: dict[str, Any] = {
+        "project_time_zone": "Europe/Kyiv",
+        "currency": "UAH",
+        "default_country": "UA",
+        "subject_kind": "call",
+        "phone_e164": "+380501234567",
+        "answered": True,
+        "talk_seconds": 95,
+    }
+    return ConversionFacts(**(base | values | changes))

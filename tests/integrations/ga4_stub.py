@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 _RESERVED = {"first_visit", "session_start", "user_engagement", "page_view", "error"}
@@ -45,10 +46,7 @@ class Ga4Stub:
     def start(self) -> Ga4Stub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
+        class Handler(StubHandler):
             def do_POST(self) -> None:
                 parts = urlsplit(self.path)
                 query = {key: values[0] for key, values in parse_qs(parts.query).items()}
@@ -60,34 +58,19 @@ class Ga4Stub:
                 stub.hits.append(Ga4Hit(parts.path, query, body))
                 if stub.fail_next is not None:
                     status, stub.fail_next = stub.fail_next, None
-                    return self._answer(status, b"")
+                    return self.send_bytes(status)
                 if parts.path == "/mp/collect":
-                    return self._answer(204, b"")
+                    return self.send_bytes(204)
                 if parts.path == "/debug/mp/collect":
                     messages = debug_messages(body)
-                    return self._answer(200, json.dumps({"validationMessages": messages}).encode())
-                return self._answer(404, b"")
+                    return self.send_json(200, {"validationMessages": messages})
+                return self.send_bytes(404)
 
-            def _answer(self, status: int, data: bytes) -> None:
-                self.send_response(status)
-                if data:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        server = self._server
-        threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
-        ).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
 
 def debug_messages(body: Any) -> list[dict[str, str]]:

@@ -15,14 +15,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 from google.ads.datamanager_v1 import IngestEventsRequest
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 GRPC_STATUS = {
     400: "INVALID_ARGUMENT",
@@ -82,9 +83,8 @@ class GoogleStub:
     def start(self) -> GoogleStub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
+        class Handler(StubHandler):
+            json_content_type = "application/json; charset=UTF-8"
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -94,7 +94,7 @@ class GoogleStub:
                     return self._token(parse_qs(body.decode(), keep_blank_values=True))
                 if path == "/v1/events:ingest":
                     return self._ingest(body)
-                return self._answer(404, rpc_error(404, "not found"))
+                return self.send_json(404, rpc_error(404, "not found"))
 
             def _token(self, form: dict[str, list[str]]) -> None:
                 stub.token_requests += 1
@@ -103,13 +103,13 @@ class GoogleStub:
                     return form.get(name, [""])[0]
 
                 if one("grant_type") != "refresh_token":
-                    return self._answer(400, {"error": "unsupported_grant_type"})
+                    return self.send_json(400, {"error": "unsupported_grant_type"})
                 if one("client_id") != stub.client_id or one("client_secret") != stub.client_secret:
-                    return self._answer(
+                    return self.send_json(
                         401, {"error": "invalid_client", "error_description": "Unauthorized"}
                     )
                 if one("refresh_token") != stub.refresh_token:
-                    return self._answer(
+                    return self.send_json(
                         400,
                         {
                             "error": "invalid_grant",
@@ -118,7 +118,7 @@ class GoogleStub:
                     )
                 token = "ya29." + uuid.uuid4().hex
                 stub.tokens.add(token)
-                self._answer(
+                self.send_json(
                     200,
                     {
                         "access_token": token,
@@ -131,31 +131,23 @@ class GoogleStub:
             def _ingest(self, body: bytes) -> None:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Bearer ") or auth[7:] not in stub.tokens:
-                    return self._answer(
+                    return self.send_json(
                         401, rpc_error(401, "Request had invalid authentication credentials.")
                     )
                 if stub.fail_next is not None:
                     status, message, reason = stub.fail_next
                     stub.fail_next = None
-                    return self._answer(status, rpc_error(status, message, reason))
+                    return self.send_json(status, rpc_error(status, message, reason))
                 try:
                     data = json.loads(body)
                     request = IngestEventsRequest.from_json(body.decode())
                 except Exception as exc:  # any parse failure is a 400
-                    return self._answer(400, rpc_error(400, f"Invalid JSON payload: {exc}"))
+                    return self.send_json(400, rpc_error(400, f"Invalid JSON payload: {exc}"))
                 problem = check(request)
                 if problem is not None:
-                    return self._answer(400, rpc_error(400, problem[1], problem[0]))
+                    return self.send_json(400, rpc_error(400, problem[1], problem[0]))
                 stub.ingested.append(data)
-                self._answer(200, {"requestId": str(uuid.uuid4())})
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(200, {"requestId": str(uuid.uuid4())})
 
         def check(request: IngestEventsRequest) -> tuple[str, str] | None:
             if not request.destinations:
@@ -179,14 +171,8 @@ class GoogleStub:
                     return "NO_IDENTIFIERS_PROVIDED", "exactly one of gclid, gbraid, wbraid"
             return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)

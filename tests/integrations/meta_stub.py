@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 SEVEN_DAYS = 7 * 24 * 3600
@@ -63,10 +64,7 @@ class MetaStub:
     def start(self) -> MetaStub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
+        class Handler(StubHandler):
             def do_POST(self) -> None:
                 parts = urlsplit(self.path)
                 params = {key: values[0] for key, values in parse_qs(parts.query).items()}
@@ -111,7 +109,7 @@ class MetaStub:
                         return self._error(400, problem)
                 stub.events.extend(events)
                 stub.test_codes.extend([params.get("test_event_code")] * len(events))
-                self._answer(
+                self.send_json(
                     200,
                     {"events_received": len(events), "messages": [], "fbtrace_id": _trace()},
                 )
@@ -126,30 +124,15 @@ class MetaStub:
                 return {key: values[0] for key, values in parse_qs(raw).items()}
 
             def _error(self, status: int, error: dict[str, Any]) -> None:
-                self._answer(
+                self.send_json(
                     status, {"error": {"type": "OAuthException", **error, "fbtrace_id": _trace()}}
                 )
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        server = self._server
-        threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
-        ).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
     def problem(self, event: Any) -> dict[str, Any] | None:
         """The Graph error one event earns, or None when Meta would take it."""

@@ -29,6 +29,7 @@ from ringtrail.integrations.ga4_limits import check_payload
 from ringtrail.integrations.registry import destination
 from ringtrail.services.integration_checks import run_check, sample_conversion, sample_facts
 from ringtrail.storage.models import Project
+from tests.integrations.crm_facts import answered_call_facts
 from tests.integrations.ga4_stub import Ga4Stub, debug_messages
 
 CALL_AT = datetime(2026, 9, 22, 14, 41, 40, 250000, tzinfo=UTC)
@@ -49,21 +50,13 @@ def visit(**changes: Any) -> VisitFacts:
 def facts(**changes: Any) -> ConversionFacts:
     values: dict[str, Any] = {
         "project_id": 3,
-        "project_time_zone": "Europe/Kyiv",
-        "currency": "UAH",
-        "default_country": "UA",
-        "subject_kind": "call",
         "subject_id": 123,
         "occurred_at": CALL_AT,
-        "phone_e164": "+380501234567",
-        "answered": True,
-        "talk_seconds": 95,
         "duration_seconds": 110,
         "status": "answered",
         "visit": visit(),
     }
-    values.update(changes)
-    return ConversionFacts(**values)
+    return answered_call_facts(values, changes)
 
 
 def conversion(**changes: Any) -> Conversion:

@@ -33,6 +33,7 @@ from ringtrail.integrations.base import (
 from ringtrail.integrations.base import Destination as DestinationContract
 from ringtrail.integrations.google_ads import DESTINATION, TOKENS, GoogleAdsConfig
 from ringtrail.integrations.registry import destination
+from tests.integrations.crm_facts import answered_call_facts
 from tests.integrations.google_ads_stub import GoogleStub
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -52,20 +53,13 @@ def visit(**changes: object) -> VisitFacts:
 
 
 def facts(**changes: object) -> ConversionFacts:
-    base = ConversionFacts(
-        project_id=1,
-        project_time_zone="Europe/Kyiv",
-        currency="UAH",
-        default_country="UA",
-        subject_kind="call",
-        subject_id=4242,
-        occurred_at=CALLED,
-        phone_e164="+380501234567",
-        answered=True,
-        talk_seconds=95,
-        visit=visit(),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "project_id": 1,
+        "subject_id": 4242,
+        "occurred_at": CALLED,
+        "visit": visit(),
+    }
+    return answered_call_facts(values, changes)
 
 
 CONVERSION = Conversion(

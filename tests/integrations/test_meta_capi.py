@@ -33,6 +33,7 @@ from ringtrail.integrations.meta_user_data import sha256_hex
 from ringtrail.integrations.registry import destination
 from ringtrail.services.integration_checks import run_check, sample_conversion, sample_facts
 from ringtrail.storage.models import Project
+from tests.integrations.crm_facts import answered_call_facts
 from tests.integrations.meta_stub import MetaStub
 
 CALL_AT = datetime(2026, 9, 22, 14, 41, 40, tzinfo=UTC)
@@ -52,19 +53,11 @@ def visit(**changes: Any) -> VisitFacts:
 def facts(**changes: Any) -> ConversionFacts:
     values: dict[str, Any] = {
         "project_id": 3,
-        "project_time_zone": "Europe/Kyiv",
-        "currency": "UAH",
-        "default_country": "UA",
-        "subject_kind": "call",
         "subject_id": 123,
         "occurred_at": CALL_AT,
-        "phone_e164": "+380501234567",
-        "answered": True,
-        "talk_seconds": 95,
         "visit": visit(),
     }
-    values.update(changes)
-    return ConversionFacts(**values)
+    return answered_call_facts(values, changes)
 
 
 def conversion(**changes: Any) -> Conversion:

@@ -27,6 +27,7 @@ from ringtrail.integrations.base import (
 from ringtrail.integrations.registry import destination
 from ringtrail.integrations.yandex_files import YandexCallRow, calls_csv
 from ringtrail.integrations.yandex_metrica import DESTINATION, YandexMetricaConfig, csv_of
+from tests.integrations.crm_facts import answered_call_facts
 from tests.integrations.yandex_stub import YandexStub
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -47,23 +48,16 @@ def visit(**changes: object) -> VisitFacts:
 
 
 def facts(**changes: object) -> ConversionFacts:
-    base = ConversionFacts(
-        project_id=1,
-        project_time_zone="Europe/Kyiv",
-        currency="UAH",
-        default_country="UA",
-        subject_kind="call",
-        subject_id=77,
-        occurred_at=CALLED,
-        phone_e164="+380501234567",
-        answered=True,
-        talk_seconds=95,
-        duration_seconds=102,
-        is_first_time=True,
-        landing_page="https://example.ua/landing",
-        visit=visit(),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "project_id": 1,
+        "subject_id": 77,
+        "occurred_at": CALLED,
+        "duration_seconds": 102,
+        "is_first_time": True,
+        "landing_page": "https://example.ua/landing",
+        "visit": visit(),
+    }
+    return answered_call_facts(values, changes)
 
 
 def config(**changes: object) -> YandexMetricaConfig:

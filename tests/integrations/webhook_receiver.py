@@ -8,14 +8,14 @@ does not); every request is kept in `received` with its headers, body and verdic
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from ringtrail.telephony import signed
 from ringtrail.telephony.errors import BadSignature
+from tests.http_stub import StubHandler, serve, stop_serving
 
 
 @dataclass
@@ -41,10 +41,7 @@ class WebhookReceiver:
     def start(self) -> WebhookReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
+        class Handler(StubHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -63,19 +60,11 @@ class WebhookReceiver:
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 if verdict != "ok":
                     status = 403
-                data = json.dumps({"verdict": verdict}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(status, {"verdict": verdict})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/ringtrail"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server, base_url = serve(Handler)
+        self.url = f"{base_url}/ringtrail"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)

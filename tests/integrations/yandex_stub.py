@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import threading
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_stub import StubHandler, serve, stop_serving
 
 ID_COLUMNS = {"CLIENT_ID": "ClientId", "USER_ID": "UserId", "YCLID": "Yclid"}
 OTHER_COLUMNS = {
@@ -64,9 +64,8 @@ class YandexStub:
     def start(self) -> YandexStub:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
+        class Handler(StubHandler):
+            json_content_type = "application/json; charset=utf-8"
 
             def do_POST(self) -> None:
                 stub.requests += 1
@@ -79,33 +78,33 @@ class YandexStub:
                     or parts[:3] != ["management", "v1", "counter"]
                     or parts[4:] != ["offline_conversions", "upload_calls"]
                 ):
-                    return self._answer(404, metrica_error(404, "not_found", "Not found"))
+                    return self.send_json(404, metrica_error(404, "not_found", "Not found"))
                 if self.headers.get("Authorization") != f"OAuth {stub.token}":
-                    return self._answer(
+                    return self.send_json(
                         401, metrica_error(401, "invalid_token", "Invalid oauth_token")
                     )
                 if parts[3] != stub.counter_id:
-                    return self._answer(
+                    return self.send_json(
                         403, metrica_error(403, "access_denied", "Access is denied")
                     )
                 if stub.fail_next is not None:
                     status, error_type, message = stub.fail_next
                     stub.fail_next = None
-                    return self._answer(status, metrica_error(status, error_type, message))
+                    return self.send_json(status, metrica_error(status, error_type, message))
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 found = self._file(body)
                 if found is None:
-                    return self._answer(
+                    return self.send_json(
                         400, metrica_error(400, "invalid_parameter", "No file part 'file'")
                     )
                 filename, text = found
                 rows = list(csv.reader(io.StringIO(text)))
                 problem = check(rows, query.get("client_id_type", "CLIENT_ID"))
                 if problem is not None:
-                    return self._answer(400, metrica_error(400, "invalid_parameter", problem))
+                    return self.send_json(400, metrica_error(400, "invalid_parameter", problem))
                 upload = Upload(parts[3], query, rows, filename)
                 stub.uploads.append(upload)
-                self._answer(
+                self.send_json(
                     200,
                     {
                         "uploading": {
@@ -134,14 +133,6 @@ class YandexStub:
                         return str(part.get_filename() or ""), payload.decode("utf-8")
                 return None
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
         def check(rows: list[list[str]], id_type: str) -> str | None:
             if id_type not in ID_COLUMNS:
                 return f"Wrong client_id_type: {id_type}"
@@ -161,14 +152,8 @@ class YandexStub:
                     return "Every call needs an id and DateTime in Unix seconds"
             return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server, self.base_url = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)

@@ -21,12 +21,8 @@ from tests.services.deliveries.fake_sink import Sink
 
 @pytest.fixture
 def sink() -> Iterator[Sink]:
-    fake_sink.register()
-    try:
-        with fake_sink.running_sink() as server:
-            yield server
-    finally:
-        fake_sink.unregister()
+    with fake_sink.registered_sink() as server:
+        yield server
 
 
 def test_a_full_pass_is_busy_and_the_next_one_finishes(

@@ -18,26 +18,19 @@ from ringtrail.services.scoring import (
     train,
     transcript_text_of,
 )
-from ringtrail.storage.models import Call, CallTranscript, ScoringModel
+from ringtrail.storage.models import Call, CallTranscript
 from tests.call_rows import add_call
 from tests.conftest import World
-from tests.scoring_data import add_labelled_calls, add_transcribed_call
+from tests.scoring_data import add_labelled_calls, add_transcribed_call, trained_model
 
 NOW = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
-
-
-def _trained(db: Session, world: World, count: int = 30) -> ScoringModel:
-    add_labelled_calls(db, world.ours.project, count, user_id=world.ours.owner.id)
-    model = train(db, world.ours.project.id, NOW, repeats=2)
-    db.commit()
-    return model
 
 
 def test_the_job_labels_ended_calls_once_and_retrains_as_labels_arrive(
     runtime: Runtime, db: Session, world: World
 ) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     activate(db, project.id, None, NOW)
     set_threshold(db, project.id, 0.5)
     new = add_transcribed_call(db, project, "скільки коштує квартира")
@@ -61,7 +54,7 @@ def test_a_transcript_arriving_later_gets_the_call_judged_again(
     runtime: Runtime, db: Session, world: World
 ) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     activate(db, project.id, None, NOW)
     set_threshold(db, project.id, 0.5)
     call = add_call(db, project)
@@ -80,7 +73,7 @@ def test_a_transcript_arriving_later_gets_the_call_judged_again(
 def test_a_project_whose_model_cannot_be_read_does_not_stop_the_others(
     runtime: Runtime, db: Session, world: World
 ) -> None:
-    model = _trained(db, world)
+    model = trained_model(db, world, NOW)
     activate(db, world.ours.project.id, None, NOW)
     add_labelled_calls(db, world.outsider.project, 24)
     other = train(db, world.outsider.project.id, NOW, repeats=2)

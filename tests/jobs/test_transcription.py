@@ -70,6 +70,15 @@ def stored_call(
     return call, recording
 
 
+def queued_call(
+    db: Session, store: RecordingStore, project: Project, tmp_path: Path
+) -> tuple[Call, Recording]:
+    """A stored one-second tone whose transcript is queued at T0 (not yet committed)."""
+    call, recording = stored_call(db, store, project, wav_bytes(tmp_path, tone(1.0, 440)))
+    transcript_service.queue_transcript(db, call.id, recording.id, T0)
+    return call, recording
+
+
 def wav_bytes(tmp_path: Path, *channels: object) -> bytes:
     return write_wav(tmp_path / "call.wav", *channels).read_bytes()  # type: ignore[arg-type]
 
@@ -182,8 +191,7 @@ def test_a_recording_deleted_before_its_turn_fails_with_the_reason(
     engine: FasterWhisperEngine,
     tmp_path: Path,
 ) -> None:
-    call, recording = stored_call(db, store, project, wav_bytes(tmp_path, tone(1.0, 440)))
-    transcript_service.queue_transcript(db, call.id, recording.id, T0)
+    call, recording = queued_call(db, store, project, tmp_path)
     recording.status = "deleted"
     recording.storage_key = None
     db.commit()
@@ -202,8 +210,7 @@ def test_a_claim_that_runs_out_is_taken_again_and_the_slow_worker_changes_nothin
     engine: FasterWhisperEngine,
     tmp_path: Path,
 ) -> None:
-    call, recording = stored_call(db, store, project, wav_bytes(tmp_path, tone(1.0, 440)))
-    transcript_service.queue_transcript(db, call.id, recording.id, T0)
+    call, _ = queued_call(db, store, project, tmp_path)
     db.commit()
     slow = claim_next(runtime.engine, T0)
     assert slow is not None
@@ -221,8 +228,7 @@ def test_a_claim_that_runs_out_is_taken_again_and_the_slow_worker_changes_nothin
 def test_a_claim_abandoned_on_the_last_try_is_given_up_with_the_reason(
     runtime: Runtime, db: Session, project: Project, store: RecordingStore, tmp_path: Path
 ) -> None:
-    call, recording = stored_call(db, store, project, wav_bytes(tmp_path, tone(1.0, 440)))
-    transcript_service.queue_transcript(db, call.id, recording.id, T0)
+    call, _ = queued_call(db, store, project, tmp_path)
     db.commit()
     row = transcript(db, call)
     row.attempts = MAX_ATTEMPTS - 1
@@ -242,8 +248,7 @@ def test_a_provider_transcript_imported_meanwhile_wins_over_the_running_job(
     engine: FasterWhisperEngine,
     tmp_path: Path,
 ) -> None:
-    call, recording = stored_call(db, store, project, wav_bytes(tmp_path, tone(1.0, 440)))
-    transcript_service.queue_transcript(db, call.id, recording.id, T0)
+    call, _ = queued_call(db, store, project, tmp_path)
     db.commit()
     claim = claim_next(runtime.engine, T0)
     assert claim is not None

@@ -25,18 +25,11 @@ from ringtrail.services.scoring import (
     suggest,
     train,
 )
-from ringtrail.storage.models import CallScore, ScoringModel
+from ringtrail.storage.models import CallScore
 from tests.conftest import World
-from tests.scoring_data import add_labelled_calls, add_transcribed_call, transcript
+from tests.scoring_data import add_labelled_calls, add_transcribed_call, trained_model, transcript
 
 NOW = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
-
-
-def _trained(db: Session, world: World, count: int = 30) -> ScoringModel:
-    add_labelled_calls(db, world.ours.project, count, user_id=world.ours.owner.id)
-    model = train(db, world.ours.project.id, NOW, repeats=2)
-    db.commit()
-    return model
 
 
 def test_only_peoples_marks_are_labels(db: Session, world: World) -> None:
@@ -54,7 +47,7 @@ def test_too_few_labels_are_refused_saying_how_many_there_are(db: Session, world
 
 
 def test_a_trained_version_is_measured_and_stays_off(db: Session, world: World) -> None:
-    model = _trained(db, world)
+    model = trained_model(db, world, NOW)
     assert (model.version, model.status, model.labels, model.targets) == (1, "trained", 30, 10)
     assert model.metrics["accuracy"]["mean"] > 0.8
     assert model.expected_accuracy is not None
@@ -65,7 +58,7 @@ def test_a_trained_version_is_measured_and_stays_off(db: Session, world: World) 
 
 def test_switched_on_it_labels_sure_calls_and_leaves_unsure_ones(db: Session, world: World) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     activate(db, project.id, None, NOW)
     set_threshold(db, project.id, 0.6)
     sure = add_transcribed_call(db, project, "хочу купить квартиру. сколько стоит квартира")
@@ -83,7 +76,7 @@ def test_switched_on_it_labels_sure_calls_and_leaves_unsure_ones(db: Session, wo
 
 def test_a_persons_mark_wins_over_the_model(db: Session, world: World) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     activate(db, project.id, None, NOW)
     set_threshold(db, project.id, 0.5)
     call = add_transcribed_call(db, project, "скільки коштує квартира")
@@ -95,7 +88,7 @@ def test_a_persons_mark_wins_over_the_model(db: Session, world: World) -> None:
 
 def test_threshold_carries_the_accuracy_measured_at_it(db: Session, world: World) -> None:
     project = world.ours.project
-    model = _trained(db, world)
+    model = trained_model(db, world, NOW)
     changed = set_threshold(db, project.id, 0.7)
     row = next(r for r in model.metrics["thresholds"] if r["threshold"] == 0.7)
     assert changed.threshold == 0.7 and changed.expected_accuracy == row["expected_accuracy"]
@@ -105,7 +98,7 @@ def test_threshold_carries_the_accuracy_measured_at_it(db: Session, world: World
 
 def test_rollback_switches_the_previous_version_back_on(db: Session, world: World) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     activate(db, project.id, 1, NOW)
     with pytest.raises(ModelUnavailable, match="first version"):
         rollback(db, project.id, NOW)
@@ -122,7 +115,7 @@ def test_rollback_switches_the_previous_version_back_on(db: Session, world: Worl
 
 
 def test_another_projects_versions_are_out_of_reach(db: Session, world: World) -> None:
-    _trained(db, world)
+    trained_model(db, world, NOW)
     with pytest.raises(ModelUnavailable):
         activate(db, world.outsider.project.id, None, NOW)
     assert scoring_status(db, world.outsider.project.id).versions == []
@@ -130,7 +123,7 @@ def test_another_projects_versions_are_out_of_reach(db: Session, world: World) -
 
 def test_suggestions_change_once_a_suggested_call_is_labelled(db: Session, world: World) -> None:
     project = world.ours.project
-    _trained(db, world)
+    trained_model(db, world, NOW)
     rng = random.Random(3)
     for index in range(12):
         add_transcribed_call(db, project, transcript(rng, index % 2 == 0) + " hello okay")

@@ -23,6 +23,7 @@ from typing import Any, cast
 import httpx
 from sqlalchemy import Engine, Table, and_, or_, select, update
 
+from ringtrail.jobs.claims import oldest_due_id
 from ringtrail.recordings.fetch import FetchFailed, download_renewing, make_http_client
 from ringtrail.recordings.library import account_for_call
 from ringtrail.recordings.policy import (
@@ -101,19 +102,11 @@ def _due(now: datetime) -> Any:
 
 def claim_next(engine: Engine, now: datetime) -> Claim | None:
     """Claim the recording due longest, or None when nothing is due. One short transaction."""
-    pick = (
-        select(recordings.c.id)
-        .where(_due(now))
-        .order_by(recordings.c.next_attempt_at, recordings.c.id)
-        .limit(1)
-    )
-    if engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
     claim = (
         update(recordings)
         # The due conditions again on the outer statement: PostgreSQL rechecks them against
         # the newest row version if another transaction changed the row meanwhile.
-        .where(recordings.c.id == pick.scalar_subquery(), _due(now))
+        .where(recordings.c.id == oldest_due_id(engine, recordings, _due(now)), _due(now))
         .values(
             status=RecordingStatus.FETCHING,
             attempts=recordings.c.attempts + 1,

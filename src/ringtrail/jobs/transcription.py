@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, Table, and_, select, update
 
+from ringtrail.jobs.claims import oldest_due_id
 from ringtrail.recordings.policy import RecordingStatus, extension_for
 from ringtrail.recordings.storage import RecordingStore
 from ringtrail.runtime import Runtime
@@ -143,17 +144,9 @@ def _due(now: datetime) -> Any:
 
 def claim_next(engine: Engine, now: datetime) -> Claim | None:
     """Claim the transcript due longest, or None when nothing is due. One short transaction."""
-    pick = (
-        select(transcripts.c.id)
-        .where(_due(now))
-        .order_by(transcripts.c.next_attempt_at, transcripts.c.id)
-        .limit(1)
-    )
-    if engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
     claim = (
         update(transcripts)
-        .where(transcripts.c.id == pick.scalar_subquery(), _due(now))
+        .where(transcripts.c.id == oldest_due_id(engine, transcripts, _due(now)), _due(now))
         .values(
             status=TranscriptStatus.RUNNING,
             attempts=transcripts.c.attempts + 1,

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-from threading import Lock
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringtrail.integrations.bitrix24_api import OAuthTokens
+from ringtrail.integrations.bitrix24_api import MemoryTokenStore, OAuthTokens
 from ringtrail.storage.models import IntegrationDestination
 from ringtrail.storage.models.base import utcnow
 
@@ -46,21 +45,15 @@ def save_tokens(db: Session, key: str, tokens: OAuthTokens) -> int:
     return saved
 
 
-class DatabaseTokenStore:
+class DatabaseTokenStore(MemoryTokenStore):
     """The newest pair in memory, and written to the destinations' stored secrets."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
+        super().__init__()
         self.sessions = sessions
-        self._tokens: dict[str, OAuthTokens] = {}
-        self._lock = Lock()
-
-    def get(self, key: str) -> OAuthTokens | None:
-        with self._lock:
-            return self._tokens.get(key)
 
     def put(self, key: str, tokens: OAuthTokens) -> None:
-        with self._lock:
-            self._tokens[key] = tokens
+        super().put(key, tokens)
         try:
             with self.sessions() as db:
                 save_tokens(db, key, tokens)

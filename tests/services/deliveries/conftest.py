@@ -21,12 +21,8 @@ from tests.services.deliveries.fake_sink import Sink
 @pytest.fixture
 def sink() -> Iterator[Sink]:
     """The fake platform, and `fake_sink` registered as a destination kind."""
-    fake_sink.register()
-    try:
-        with fake_sink.running_sink() as server:
-            yield server
-    finally:
-        fake_sink.unregister()
+    with fake_sink.registered_sink() as server:
+        yield server
 
 
 @pytest.fixture

@@ -172,3 +172,14 @@ def running_sink() -> Iterator[Sink]:
     finally:
         sink.shutdown()
         sink.server_close()
+
+
+@contextmanager
+def registered_sink() -> Iterator[Sink]:
+    """A running sink, with `fake_sink` registered as a destination kind for the block."""
+    register()
+    try:
+        with running_sink() as sink:
+            yield sink
+    finally:
+        unregister()

@@ -52,9 +52,10 @@ def _destination(db: DbSession, opened: OpenProject, destination_id: int) -> Int
         raise PageNotFound() from exc
 
 
-def _default_days(opened: OpenProject) -> tuple[str, str]:
+def _days(opened: OpenProject, start: str, end: str) -> tuple[str, str]:
+    """The days asked for; a missing one is the default range's."""
     first, last = default_days(opened.project, datetime.now(UTC))
-    return first.isoformat(), last.isoformat()
+    return start or first.isoformat(), end or last.isoformat()
 
 
 def _build(
@@ -117,8 +118,7 @@ def conversion_file_page(
     opened = open_project(db, user, project_id, Permission.MANAGE_TRACKING)
     row = _destination(db, opened, destination_id)
     chosen = bool(start or end)
-    default_start, default_end = _default_days(opened)
-    start, end = start or default_start, end or default_end
+    start, end = _days(opened, start, end)
     if row.kind not in FILE_KINDS:
         return _render(request, opened, row, start, end, None, Refusal(NO_FILE, status_code=200))
     if not chosen:
@@ -143,8 +143,7 @@ def download_conversion_file(
     """The import file of these days (the last week when none are given)."""
     opened = open_project(db, user, project_id, Permission.MANAGE_TRACKING)
     row = _destination(db, opened, destination_id)
-    default_start, default_end = _default_days(opened)
-    start, end = start or default_start, end or default_end
+    start, end = _days(opened, start, end)
     if row.kind not in FILE_KINDS:
         return _render(request, opened, row, start, end, None, Refusal(NO_FILE))
     try:
