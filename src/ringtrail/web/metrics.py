@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,7 +40,7 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringtrail.runtime import Runtime
@@ -147,38 +148,70 @@ class HttpMetrics:
             self.per_process.inc()
 
 
+_LEARNED: dict[int, tuple[weakref.ref[BaseRoute], str]] = {}
+"""Whole templates by route, shared by every app of the process: the routes are module-level
+objects, so an app built again (each test builds one) finds its templates already known."""
+
+
+def _forget(gone: weakref.ref[BaseRoute]) -> None:
+    """Drop a route's template when the route is gone (a route of one app only)."""
+    for key, (ref, _path) in list(_LEARNED.items()):
+        if ref is gone:
+            del _LEARNED[key]
+            return
+
+
 class RouteTemplates:
     """The path template of the route a request reached, with its routers' prefixes.
 
     Labels are templates, never paths, so the label set stays bounded whatever clients send.
     FastAPI leaves the matched route in the scope, but an included router's route knows only
-    its own part of the path, so the whole templates are read once from the app. Routes that
-    FastAPI does not record in the scope (the API schema, the static files mount) are found
-    by their literal paths.
+    its own part of the path, so the whole templates are read from the app: once per process
+    for the routes apps share, since reading them makes FastAPI resolve every route's
+    dependencies (a quarter of a second for this app). Routes that FastAPI does not record in
+    the scope (the API schema, the static files mount) are found by their literal paths.
     """
 
     def __init__(self, app: Starlette) -> None:
-        self.by_route: dict[int, str] = {}
+        self.app = app
+        self.learned = False
         self.literal: dict[str, str] = {}
         self.mounts: list[str] = []
-        opened = getattr(fastapi.routing, "iter_route_contexts", None)
-        contexts = list(opened(app.routes)) if opened is not None else list(app.routes)
-        for context in contexts:
-            route = getattr(context, "original_route", context)
-            path = getattr(context, "path", None)
+        for route in app.routes:
+            path = getattr(route, "path", None)
             if not isinstance(path, str):
                 continue
-            self.by_route.setdefault(id(route), path)
             if isinstance(route, Mount):
                 self.mounts.append(path.rstrip("/") + "/")
             elif "{" not in path:
                 self.literal.setdefault(path, path)
 
+    def _learn(self) -> None:
+        """Read every route's whole template from the app (FastAPI's route contexts)."""
+        self.learned = True
+        opened = getattr(fastapi.routing, "iter_route_contexts", None)
+        contexts = list(opened(self.app.routes)) if opened is not None else list(self.app.routes)
+        for context in contexts:
+            route = getattr(context, "original_route", context)
+            path = getattr(context, "path", None)
+            if isinstance(path, str) and isinstance(route, BaseRoute):
+                _LEARNED[id(route)] = (weakref.ref(route, _forget), path)
+                if "{" not in path and not isinstance(route, Mount):
+                    self.literal.setdefault(path, path)
+
+    def _known(self, route: BaseRoute) -> str | None:
+        kept = _LEARNED.get(id(route))
+        return kept[1] if kept is not None and kept[0]() is route else None
+
     def of(self, scope: Scope) -> str:
         """The template of the route `scope` reached, or UNMATCHED."""
         route = scope.get("route")
-        if route is not None:
-            found = self.by_route.get(id(route)) or getattr(route, "path", None)
+        if isinstance(route, BaseRoute):
+            found = self._known(route)
+            if found is None and not self.learned:
+                self._learn()
+                found = self._known(route)
+            found = found or getattr(route, "path", None)
             if isinstance(found, str) and found:
                 return found
         path = str(scope.get("path", ""))

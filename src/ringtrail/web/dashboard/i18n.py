@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -19,12 +20,19 @@ SUPPORTED_LOCALES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 
 def compile_catalog(po_path: Path) -> gettext.GNUTranslations:
     """Compile one `.po` source in memory into translations gettext can use."""
+    stat = po_path.stat()
+    return gettext.GNUTranslations(BytesIO(_compiled(po_path, stat.st_mtime_ns, stat.st_size)))
+
+
+@lru_cache(maxsize=16)
+def _compiled(po_path: Path, mtime_ns: int, size: int) -> bytes:
+    """The `.mo` bytes of a `.po` source, once per version of the file: parsing the sources
+    costs a third of a second, and every app (a test builds many) loads the catalogs."""
     with po_path.open("rb") as source:
         catalog = read_po(source, locale=po_path.parent.parent.name)
     buffer = BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
