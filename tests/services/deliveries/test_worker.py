@@ -105,9 +105,10 @@ def test_a_destination_that_does_not_answer_in_time_is_retried_and_dedupes(
     with httpx.Client(timeout=2) as patient:
         drain(runtime, patient, NOW, step=timedelta(minutes=5), until=NOW + timedelta(hours=1))
     assert {r.status for r in rows(db)} == {"accepted"}
-    # The slow answers arrived after all: the platform kept one event per key.
+    # Whether or not the sends that timed out reached the platform (on a busy machine one may
+    # not even connect in time), it kept one event per key.
     assert len(sink.events) == 3
-    assert sink.requests >= 4
+    assert sink.requests >= 3
 
 
 def test_a_refusal_is_final_and_explained_until_an_admin_replays_it(
